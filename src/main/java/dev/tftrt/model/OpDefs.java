@@ -1,0 +1,76 @@
+package dev.tftrt.model;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.tensorflow.TensorFlow;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.OpDef;
+
+/** TensorFlow's registered op definitions, to count how many tensors each argument of a node has. */
+public final class OpDefs {
+  private static volatile Map<String, OpDef> registry;
+
+  private OpDefs() {}
+
+  public static OpDef get(String op) {
+    Map<String, OpDef> r = registry;
+    if (r == null) {
+      synchronized (OpDefs.class) {
+        if (registry == null) {
+          Map<String, OpDef> m = new HashMap<>();
+          for (OpDef d : TensorFlow.registeredOpList().getOpList()) m.put(d.getName(), d);
+          registry = m;
+        }
+        r = registry;
+      }
+    }
+    return r.get(op);
+  }
+
+  /** The attr value on the node, else the op's default, else null. */
+  public static AttrValue attr(NodeDef n, OpDef def, String name) {
+    AttrValue v = n.getAttrMap().get(name);
+    if (v != null) return v;
+    if (def != null) {
+      for (OpDef.AttrDef a : def.getAttrList()) {
+        if (a.getName().equals(name) && a.hasDefaultValue()) return a.getDefaultValue();
+      }
+    }
+    return null;
+  }
+
+  /** How many tensors an argument stands for on this node (N of a list, else 1). */
+  public static int count(NodeDef n, OpDef def, OpDef.ArgDef arg) {
+    if (!arg.getNumberAttr().isEmpty()) {
+      AttrValue v = attr(n, def, arg.getNumberAttr());
+      return v == null ? 1 : (int) v.getI();
+    }
+    if (!arg.getTypeListAttr().isEmpty()) {
+      AttrValue v = attr(n, def, arg.getTypeListAttr());
+      return v == null ? 0 : v.getList().getTypeCount();
+    }
+    return 1;
+  }
+
+  /** The flat output index of output argument argName, element idx; -1 if there is no such arg. */
+  public static int flatOutputIndex(NodeDef n, OpDef def, String argName, int idx) {
+    int base = 0;
+    for (OpDef.ArgDef a : def.getOutputArgList()) {
+      if (a.getName().equals(argName)) return base + idx;
+      base += count(n, def, a);
+    }
+    return -1;
+  }
+
+  /** The input argument that flat data input i of the node belongs to, or null. */
+  public static OpDef.ArgDef inputArgAt(NodeDef n, OpDef def, int i) {
+    int base = 0;
+    for (OpDef.ArgDef a : def.getInputArgList()) {
+      int c = count(n, def, a);
+      if (i < base + c) return a;
+      base += c;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,72 @@
+package dev.tftrt.runtime;
+
+import dev.tftrt.tensor.DTypes;
+import dev.tftrt.tensor.HostTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Output-by-output differences between two runs, with NumPy allclose semantics. */
+public final class Comparison {
+  private Comparison() {}
+
+  /**
+   * One output's figures. Within tolerance when |a - b| <= atol + rtol * |b| everywhere (b is
+   * the reference), shapes and dtypes equal, and NaNs in the same places.
+   */
+  public record Diff(String name, double maxAbs, double maxRel, double cosine, boolean identical,
+      boolean withinTolerance, String problem) {}
+
+  public static List<Diff> compare(List<String> names, Map<String, HostTensor> a,
+      Map<String, HostTensor> b, double rtol, double atol) {
+    List<Diff> r = new ArrayList<>();
+    for (String n : names) r.add(diff(n, a.get(n), b.get(n), rtol, atol));
+    return r;
+  }
+
+  public static Diff diff(String name, HostTensor a, HostTensor b, double rtol, double atol) {
+    if (a == null || b == null) {
+      return new Diff(name, Double.NaN, Double.NaN, Double.NaN, false, false,
+          "missing from " + (a == null ? "the first" : "the second") + " model's outputs");
+    }
+    if (!Arrays.equals(a.shape(), b.shape())) {
+      return new Diff(name, Double.NaN, Double.NaN, Double.NaN, false, false,
+          "shapes differ: " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
+    }
+    if (a.dtype() != b.dtype()) {
+      return new Diff(name, Double.NaN, Double.NaN, Double.NaN, false, false,
+          "dtypes differ: " + DTypes.name(a.dtype()) + " vs " + DTypes.name(b.dtype()));
+    }
+    boolean identical = a.contentEquals(b);
+    if (a.dtype() == org.tensorflow.proto.DataType.DT_STRING) {
+      return new Diff(name, 0, 0, identical ? 1 : 0, identical, identical,
+          identical ? null : "string values differ");
+    }
+    double maxAbs = 0, maxRel = 0, dot = 0, na = 0, nb = 0;
+    boolean ok = true;
+    long n = a.numElements();
+    for (long i = 0; i < n; i++) {
+      double x = a.getDouble(i), y = b.getDouble(i);
+      if (Double.isNaN(x) || Double.isNaN(y)) {
+        if (Double.isNaN(x) != Double.isNaN(y)) ok = false;
+        continue;
+      }
+      if (Double.isInfinite(x) || Double.isInfinite(y)) {
+        if (x != y) ok = false;
+        continue;
+      }
+      double d = Math.abs(x - y);
+      maxAbs = Math.max(maxAbs, d);
+      if (y != 0) maxRel = Math.max(maxRel, d / Math.abs(y));
+      else if (d > 0) maxRel = Double.POSITIVE_INFINITY;
+      if (d > atol + rtol * Math.abs(y)) ok = false;
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+    }
+    double cos = na == 0 && nb == 0 ? 1 : (na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb));
+    return new Diff(name, maxAbs, maxRel, cos, identical, ok || identical,
+        ok || identical ? null : "outside tolerance");
+  }
+}

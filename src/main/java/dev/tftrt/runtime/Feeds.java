@@ -1,0 +1,113 @@
+package dev.tftrt.runtime;
+
+import dev.tftrt.TftrtException;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.tensor.DTypes;
+import dev.tftrt.tensor.HostTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.tensorflow.proto.DataType;
+
+/** Building and checking the inputs a model is fed. */
+public final class Feeds {
+  private Feeds() {}
+
+  /** Every input present with the right dtype and a shape that fits the known dimensions. */
+  public static void check(List<TensorSpec> inputs, Map<String, HostTensor> feeds, String model) {
+    for (TensorSpec in : inputs) {
+      HostTensor t = feeds.get(in.key());
+      if (t == null) {
+        throw new TftrtException("input '" + in.key() + "' of " + model + " was not given.");
+      }
+      if (t.dtype() != in.dtype()) {
+        throw new TftrtException("input '" + in.key() + "' of " + model + " takes "
+            + DTypes.name(in.dtype()) + ", but " + DTypes.name(t.dtype()) + " was given.");
+      }
+      if (!fits(in.shape(), t.shape())) {
+        throw new TftrtException("input '" + in.key() + "' of " + model + " takes shape "
+            + dims(in.shape()) + ", but " + dims(t.shape()) + " was given.");
+      }
+    }
+    for (String k : feeds.keySet()) {
+      if (inputs.stream().noneMatch(s -> s.key().equals(k))) {
+        throw new TftrtException(model + " has no input '" + k + "'; its inputs are: "
+            + String.join(", ", inputs.stream().map(TensorSpec::key).toList()) + ".");
+      }
+    }
+  }
+
+  static boolean fits(long[] spec, long[] actual) {
+    if (spec == null) return true;
+    if (spec.length != actual.length) return false;
+    for (int i = 0; i < spec.length; i++) {
+      if (spec[i] >= 0 && spec[i] != actual[i]) return false;
+    }
+    return true;
+  }
+
+  public static String dims(long[] shape) {
+    return shape == null ? "[?]" : Arrays.toString(shape).replace("-1", "?");
+  }
+
+  /**
+   * The concrete shape for an input: a user override, else the spec with unknown dims as 1 (and
+   * an unknown rank as [1]).
+   */
+  public static long[] concreteShape(TensorSpec in, Map<String, long[]> overrides) {
+    long[] o = overrides.get(in.key());
+    if (o == null) o = overrides.get(in.tensor());
+    if (o == null) o = overrides.get(dev.tftrt.model.TensorNames.node(in.tensor()));
+    if (o != null) {
+      if (!fits(in.shape(), o)) {
+        throw new TftrtException("--shape " + in.key() + "=" + Arrays.toString(o)
+            + " does not fit the input's shape " + dims(in.shape()) + ".");
+      }
+      return o.clone();
+    }
+    if (in.shape() == null) return new long[] {1}; // unknown rank: a vector of one
+    long[] s = in.shape();
+    for (int i = 0; i < s.length; i++) if (s[i] < 0) s[i] = 1;
+    return s;
+  }
+
+  /**
+   * Seeded random inputs: floats uniform in [-1, 1), integers in [0, 10), bools either way,
+   * uint8 over its whole range, strings empty (an empty serialized tf.Example is valid).
+   */
+  public static Map<String, HostTensor> random(List<TensorSpec> inputs, Map<String, long[]> shapes,
+      long seed) {
+    Random rnd = new Random(seed);
+    Map<String, HostTensor> r = new LinkedHashMap<>();
+    for (TensorSpec in : inputs) {
+      long[] shape = concreteShape(in, shapes);
+      long n = HostTensor.numElements(shape);
+      DataType dt = in.dtype();
+      if (dt == DataType.DT_STRING) {
+        byte[][] v = new byte[(int) n][];
+        Arrays.fill(v, new byte[0]);
+        r.put(in.key(), HostTensor.ofStrings(shape, v));
+        continue;
+      }
+      if (!DTypes.isSupported(dt)) {
+        throw new TftrtException("input '" + in.key() + "' has dtype " + DTypes.name(dt)
+            + ", which tftrt cannot generate random values for.");
+      }
+      ByteBuffer b = ByteBuffer.allocate((int) (n * DTypes.byteSize(dt))).order(ByteOrder.LITTLE_ENDIAN);
+      for (long i = 0; i < n; i++) {
+        double v;
+        if (DTypes.isFloating(dt)) v = rnd.nextDouble() * 2 - 1;
+        else if (dt == DataType.DT_BOOL) v = rnd.nextBoolean() ? 1 : 0;
+        else if (dt == DataType.DT_UINT8) v = rnd.nextInt(256);
+        else v = rnd.nextInt(10);
+        HostTensor.putDouble(b, i, dt, v);
+      }
+      r.put(in.key(), HostTensor.of(dt, shape, b));
+    }
+    return r;
+  }
+}

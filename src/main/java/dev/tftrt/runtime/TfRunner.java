@@ -1,0 +1,87 @@
+package dev.tftrt.runtime;
+
+import dev.tftrt.TftrtException;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.tensor.HostTensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
+
+/** Runs a {@link TfModel} with TensorFlow's own session. */
+public final class TfRunner implements ModelRunner {
+  private final TfModel model;
+  private final boolean owns;
+
+  /** A runner that closes the model when it is closed. */
+  public TfRunner(TfModel model) {
+    this(model, true);
+  }
+
+  private TfRunner(TfModel model, boolean owns) {
+    this.model = model;
+    this.owns = owns;
+  }
+
+  /** A runner over a model someone else closes. */
+  public static TfRunner borrowing(TfModel model) {
+    return new TfRunner(model, false);
+  }
+
+  public TfModel model() {
+    return model;
+  }
+
+  @Override
+  public String describe() {
+    return model.path().toString();
+  }
+
+  @Override
+  public List<TensorSpec> inputs() {
+    return model.inputs();
+  }
+
+  @Override
+  public List<TensorSpec> outputs() {
+    return model.outputs();
+  }
+
+  @Override
+  public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
+    Feeds.check(inputs(), feeds, describe());
+    List<Tensor> owned = new ArrayList<>();
+    try {
+      Session.Runner r = model.session().runner();
+      for (TensorSpec in : inputs()) {
+        Tensor t = feeds.get(in.key()).toTensor();
+        owned.add(t);
+        r.feed(in.tensor(), t);
+      }
+      for (TensorSpec out : outputs()) r.fetch(out.tensor());
+      Map<String, HostTensor> results = new LinkedHashMap<>();
+      try (Result res = r.run()) {
+        for (int i = 0; i < outputs().size(); i++) {
+          results.put(outputs().get(i).key(), HostTensor.fromTensor(res.get(i)));
+        }
+      }
+      return results;
+    } catch (TensorFlowException | IllegalArgumentException e) {
+      String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+      int nl = m.indexOf('\n');
+      throw new TftrtException(describe() + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
+    } finally {
+      for (Tensor t : owned) t.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (owns) model.close();
+  }
+}
