@@ -1,0 +1,70 @@
+package dev.tftrt.freeze;
+
+import dev.tftrt.TftrtException;
+import dev.tftrt.model.LoadOptions;
+import dev.tftrt.model.Sidecar;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.runtime.TfRunner;
+import dev.tftrt.runtime.Verification;
+import dev.tftrt.util.AtomicFiles;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Load, freeze, verify, write: what `tftrt freeze` does, callable from Java. */
+public final class FreezeJob {
+  private FreezeJob() {}
+
+  /** Freezing verification allows float rounding only; normally outputs are bit-identical. */
+  public static final double RTOL = 1e-5;
+  public static final double ATOL = 1e-6;
+
+  public record Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes) {}
+
+  public record Report(FreezeResult result, Sidecar sidecar, Verification.Report verification, Path out) {}
+
+  public static Report run(Options o) {
+    try (TfModel model = TfModel.load(o.load())) {
+      FreezeResult r = Freezer.freeze(model);
+      Sidecar side = Sidecar.of(model.path().toString(), model.format().name(), model.signature(),
+          model.tags(), r.inputs(), r.outputs(), r.stats());
+      Verification.Report v = null;
+      if (o.verify()) {
+        try (TfRunner frozen = new TfRunner(TfModel.fromGraphDef(r.graph(),
+            o.out() == null ? "the frozen graph" : o.out().toString(), r.inputs(), r.outputs()))) {
+          v = Verification.run(TfRunner.borrowing(model), frozen, null, o.shapes(), o.seed(), RTOL, ATOL);
+        }
+        if (v.skippedBecause() == null && !v.passed()) {
+          throw new FreezeVerificationException(v);
+        }
+      }
+      if (o.out() != null) write(r, side, o.out());
+      return new Report(r, side, v, o.out());
+    }
+  }
+
+  /** The graph and its sidecar, both or neither. */
+  public static void write(FreezeResult r, Sidecar side, Path out) {
+    Map<Path, AtomicFiles.Writer> files = new LinkedHashMap<>();
+    files.put(out, r.graph()::writeTo);
+    files.put(Sidecar.pathFor(out), s -> s.write(side.toBytes()));
+    AtomicFiles.write(files);
+  }
+
+  /** The frozen graph's outputs differ from the original's: a bug, reported with the figures. */
+  public static final class FreezeVerificationException extends TftrtException {
+    private static final long serialVersionUID = 1L;
+    private final transient Verification.Report report;
+
+    FreezeVerificationException(Verification.Report report) {
+      super("the frozen graph's outputs differ from the original's: " + String.join(", ",
+          report.diffs().stream().filter(d -> !d.withinTolerance())
+              .map(d -> d.name() + " (max abs error " + d.maxAbs() + ")").toList()) + ".");
+      this.report = report;
+    }
+
+    public Verification.Report report() {
+      return report;
+    }
+  }
+}
