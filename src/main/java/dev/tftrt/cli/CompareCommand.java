@@ -1,0 +1,54 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.runtime.Comparison;
+import dev.tftrt.runtime.ModelRunner;
+import dev.tftrt.runtime.Models;
+import dev.tftrt.runtime.Verification;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "compare", mixinStandardHelpOptions = true,
+    description = {"Runs two models on the same inputs and prints, per output, the max absolute and relative",
+        "error and the cosine similarity. Exits 1 when an output is out of tolerance",
+        "(|b - a| <= atol + rtol * |a|, MODEL_A being the reference)."})
+final class CompareCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MODEL_A", description = "The reference model.")
+  Path a;
+
+  @Parameters(index = "1", paramLabel = "MODEL_B", description = "The model checked against it.")
+  Path b;
+
+  @Option(names = "--rtol", defaultValue = "1e-4", description = "Relative tolerance (default: ${DEFAULT-VALUE}).")
+  double rtol;
+
+  @Option(names = "--atol", defaultValue = "1e-5", description = "Absolute tolerance (default: ${DEFAULT-VALUE}).")
+  double atol;
+
+  @Mixin CommonOptions common;
+  @Mixin InputOptions inputs;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter pw = spec.commandLine().getOut();
+    try (ModelRunner ma = Models.open(common.load(a)); ModelRunner mb = Models.open(common.load(b))) {
+      var feeds = inputs.feeds(ma.inputs(), common.shapes(), ma.describe());
+      Verification.Report r = Verification.run(ma, mb, feeds, common.shapes(), inputs.seed, rtol, atol);
+      pw.printf("compared %s (reference) with %s, inputs: %s, rtol %g, atol %g%n", a, b, inputs.describe(), rtol, atol);
+      Printing.diffs(pw, r.diffs());
+      var bad = r.diffs().stream().filter(d -> !d.withinTolerance()).map(Comparison.Diff::name).toList();
+      if (!bad.isEmpty()) {
+        throw new Main.CheckFailedException("out of tolerance: " + String.join(", ", bad) + ".");
+      }
+      pw.println("all outputs within tolerance");
+    }
+    return Main.OK;
+  }
+}

@@ -1,0 +1,64 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.demo.DemoModel;
+import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.model.LoadOptions;
+import dev.tftrt.runtime.ModelRunner;
+import dev.tftrt.runtime.Models;
+import dev.tftrt.runtime.Verification;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Builds a small convolutional classifier with TensorFlow Java, saves it as a SavedModel,",
+        "freezes it and compares the frozen graph with the SavedModel. Needs no arguments or downloads."})
+final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the models (default: a new temporary folder).")
+  Path dir;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed for the weights and the inputs.")
+  long seed;
+
+  @Option(names = {"-v", "--verbose"}, description = "Show TensorFlow's own log lines and stack traces.")
+  boolean verbose;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("tftrt-demo-");
+    Path saved = root.resolve("saved_model");
+    if (Files.exists(saved)) {
+      throw new dev.tftrt.TftrtException(saved + " already exists: give an empty --dir.");
+    }
+    out.println("1. building a conv + batch-norm + dense classifier with TensorFlow Java");
+    DemoModel.save(saved, seed);
+    out.println("   saved SavedModel " + saved);
+
+    out.println("2. freezing it");
+    Path frozen = root.resolve("frozen.pb");
+    FreezeJob.Report r = FreezeJob.run(new FreezeJob.Options(LoadOptions.of(saved), frozen, true, seed, Map.of()));
+    Map<String, Object> s = r.result().stats();
+    out.printf("   %s: %s nodes -> %s, %s variables frozen, verified: %s%n", frozen, s.get("nodesBefore"),
+        s.get("nodesAfter"), s.get("variablesFrozen"), r.verification().identical() ? "bit-identical" : "within rounding");
+
+    out.println("3. comparing the frozen graph with the SavedModel on a batch of 8 random images");
+    try (ModelRunner a = Models.open(LoadOptions.of(saved)); ModelRunner b = Models.open(LoadOptions.of(frozen))) {
+      Verification.Report v = Verification.run(a, b, null, Map.of("image", new long[] {8, 16, 16, 3}), seed,
+          FreezeJob.RTOL, FreezeJob.ATOL);
+      Printing.diffs(out, v.diffs());
+      if (!v.passed()) throw new Main.CheckFailedException("the frozen demo model does not match the SavedModel.");
+    }
+    out.println("done: models are in " + root);
+    out.println("next: bin/tftrt run " + frozen + " --random --shape image=4,16,16,3");
+    return Main.OK;
+  }
+}

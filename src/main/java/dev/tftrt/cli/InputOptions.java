@@ -1,0 +1,113 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.TftrtException;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.runtime.Feeds;
+import dev.tftrt.tensor.DTypes;
+import dev.tftrt.tensor.HostTensor;
+import dev.tftrt.tensor.Npy;
+import dev.tftrt.tensor.Npz;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.proto.DataType;
+import picocli.CommandLine.Option;
+
+/** How run and compare get their inputs: files, literal scalars, or seeded random values. */
+final class InputOptions {
+  @Option(names = {"-i", "--input"}, paramLabel = "NAME=VALUE",
+      description = {"An input: name=file.npy, name=@file (the file's bytes as a string), name=0.5 (a scalar),",
+          "or a .npz file holding several inputs by name (repeatable)."})
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--random", description = "Fill inputs not given with --input with seeded random values.")
+  boolean random;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed for --random (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  /** The feeds for a model with these inputs, keyed by spec key. */
+  Map<String, HostTensor> feeds(List<TensorSpec> specs, Map<String, long[]> shapes, String model) {
+    Map<String, HostTensor> given = new LinkedHashMap<>();
+    for (String arg : inputs) {
+      int eq = arg.indexOf('=');
+      if (eq < 0) {
+        Path p = Path.of(arg);
+        if (!arg.endsWith(".npz")) {
+          throw new TftrtException("--input " + arg + " is neither name=value nor a .npz file.");
+        }
+        given.putAll(Npz.read(p));
+        continue;
+      }
+      String name = arg.substring(0, eq);
+      String value = arg.substring(eq + 1);
+      TensorSpec spec = find(specs, name, model);
+      given.put(spec.key(), parseValue(spec, value));
+    }
+    Map<String, HostTensor> feeds = new LinkedHashMap<>();
+    List<TensorSpec> missing = new ArrayList<>();
+    for (TensorSpec s : specs) {
+      HostTensor t = given.remove(s.key());
+      if (t == null) t = given.remove(s.tensor());
+      if (t == null) missing.add(s);
+      else feeds.put(s.key(), t);
+    }
+    if (!given.isEmpty()) {
+      throw new TftrtException(model + " has no input '" + given.keySet().iterator().next() + "'; its inputs are: "
+          + String.join(", ", specs.stream().map(TensorSpec::key).toList()) + ".");
+    }
+    if (!missing.isEmpty()) {
+      if (!random) {
+        throw new TftrtException("input '" + missing.get(0).key() + "' was not given: pass --input "
+            + missing.get(0).key() + "=FILE.npy, or --random.");
+      }
+      feeds.putAll(Feeds.random(missing, shapes, seed));
+    }
+    return feeds;
+  }
+
+  private static TensorSpec find(List<TensorSpec> specs, String name, String model) {
+    for (TensorSpec s : specs) {
+      if (s.key().equals(name) || s.tensor().equals(name) || s.tensor().equals(name + ":0")) return s;
+    }
+    throw new TftrtException(model + " has no input '" + name + "'; its inputs are: "
+        + String.join(", ", specs.stream().map(TensorSpec::key).toList()) + ".");
+  }
+
+  private static HostTensor parseValue(TensorSpec spec, String value) {
+    if (value.startsWith("@")) {
+      Path p = Path.of(value.substring(1));
+      if (!Files.isRegularFile(p)) throw new TftrtException(p + " does not exist.");
+      try {
+        byte[] bytes = Files.readAllBytes(p);
+        long[] shape = spec.shape() != null && spec.shape().length == 1 ? new long[] {1} : new long[0];
+        return HostTensor.ofStrings(shape, new byte[][] {bytes});
+      } catch (java.io.IOException e) {
+        throw new TftrtException(p + " could not be read: " + e.getMessage() + ".");
+      }
+    }
+    if (value.endsWith(".npy")) return Npy.read(Path.of(value));
+    if (spec.dtype() == DataType.DT_STRING) {
+      return HostTensor.ofStrings(new long[0], new byte[][] {value.getBytes(java.nio.charset.StandardCharsets.UTF_8)});
+    }
+    double v;
+    try {
+      v = value.equalsIgnoreCase("true") ? 1 : value.equalsIgnoreCase("false") ? 0 : Double.parseDouble(value);
+    } catch (NumberFormatException e) {
+      throw new TftrtException("--input " + spec.key() + "=" + value + " is neither a .npy file, @file, nor a number.");
+    }
+    ByteBuffer b = ByteBuffer.allocate(DTypes.byteSize(spec.dtype())).order(ByteOrder.LITTLE_ENDIAN);
+    HostTensor.putDouble(b, 0, spec.dtype(), v);
+    return HostTensor.of(spec.dtype(), new long[0], b);
+  }
+
+  String describe() {
+    if (inputs.isEmpty()) return random ? "random (seed " + seed + ")" : "none";
+    return String.join(" ", inputs) + (random ? " + random (seed " + seed + ")" : "");
+  }
+}

@@ -1,0 +1,79 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.TftrtException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The tftrt command line: a thin skin over the Java API. Exit codes: 0 success, 1 a check
+ * failed (e.g. outputs out of tolerance), 2 bad input or usage, 3 an internal error.
+ */
+@Command(name = "tftrt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Freezes TensorFlow models, converts what TensorRT can run, and checks the results.",
+    subcommands = {FreezeCommand.class, RunCommand.class, CompareCommand.class, DemoCommand.class,
+        CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  public static final int OK = 0;
+  public static final int CHECK_FAILED = 1;
+  public static final int BAD_INPUT = 2;
+  public static final int INTERNAL = 3;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the CLI in-process (tests use this) and returns the exit code. */
+  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      boolean verbose = parseResult.hasMatchedOption("--verbose")
+          || (parseResult.subcommand() != null && parseResult.subcommand().hasMatchedOption("--verbose"));
+      if (ex instanceof CheckFailedException) {
+        err.println("tftrt: " + ex.getMessage());
+        return CHECK_FAILED;
+      }
+      if (ex instanceof TftrtException) {
+        err.println("tftrt: " + ex.getMessage());
+        if (verbose && ex.getCause() != null) ex.getCause().printStackTrace(err);
+        return BAD_INPUT;
+      }
+      err.println("tftrt: internal error: " + ex);
+      if (verbose) ex.printStackTrace(err);
+      else err.println("(run again with --verbose for the stack trace)");
+      return INTERNAL;
+    });
+    cl.setParameterExceptionHandler((ex, a) -> {
+      err.println("tftrt: " + ex.getMessage());
+      ex.getCommandLine().usage(err);
+      return BAD_INPUT;
+    });
+    return cl.execute(args);
+  }
+
+  /** A check the user asked for did not pass (exit 1), as opposed to bad input (exit 2). */
+  public static final class CheckFailedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public CheckFailedException(String message) {
+      super(message);
+    }
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"tftrt " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.runtime.ModelRunner;
+import dev.tftrt.runtime.Models;
+import dev.tftrt.tensor.HostTensor;
+import dev.tftrt.tensor.Npz;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Runs a model and prints each output's dtype, shape, min, max and mean.")
+final class RunCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Any model tftrt reads.")
+  Path model;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "OUT.npz", description = "Also write the outputs to a .npz file.")
+  Path out;
+
+  @Mixin CommonOptions common;
+  @Mixin InputOptions inputs;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter pw = spec.commandLine().getOut();
+    try (ModelRunner m = Models.open(common.load(model))) {
+      Map<String, HostTensor> feeds = inputs.feeds(m.inputs(), common.shapes(), m.describe());
+      long t0 = System.nanoTime();
+      Map<String, HostTensor> results = m.run(feeds);
+      pw.printf("ran %s in %.1f ms, inputs: %s%n", m.describe(), (System.nanoTime() - t0) / 1e6, inputs.describe());
+      Printing.summary(pw, results);
+      if (out != null) {
+        Npz.write(results, out);
+        pw.println("wrote " + out);
+      }
+    }
+    return Main.OK;
+  }
+}
