@@ -4,6 +4,8 @@ import dev.tftrt.freeze.FreezeJob;
 import dev.tftrt.runtime.Comparison;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -29,6 +31,10 @@ final class FreezeCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the verification's random inputs.")
   long seed;
 
+  @Option(names = {"-i", "--input"}, paramLabel = "NAME=VALUE",
+      description = "Feed this input in the verification instead of a random one (as for run; repeatable).")
+  List<String> inputArgs = new ArrayList<>();
+
   @Mixin CommonOptions common;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -39,7 +45,10 @@ final class FreezeCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     FreezeJob.Report r;
     try {
-      r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, !noVerify, seed, common.shapes()));
+      InputOptions given = new InputOptions();
+      given.inputs = inputArgs;
+      r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, !noVerify, seed, common.shapes(),
+          given::given));
     } catch (FreezeJob.FreezeVerificationException e) {
       Printing.diffs(out, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());

@@ -2,7 +2,7 @@ package dev.tftrt.cli;
 
 import dev.tftrt.TftrtException;
 import dev.tftrt.model.TensorSpec;
-import dev.tftrt.runtime.Feeds;
+import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.tensor.Npy;
@@ -31,24 +31,21 @@ final class InputOptions {
   @Option(names = "--seed", defaultValue = "0", description = "Seed for --random (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  /** The feeds for a model with these inputs, keyed by spec key. */
-  Map<String, HostTensor> feeds(List<TensorSpec> specs, Map<String, long[]> shapes, String model) {
-    Map<String, HostTensor> given = new LinkedHashMap<>();
-    for (String arg : inputs) {
-      int eq = arg.indexOf('=');
-      if (eq < 0) {
-        Path p = Path.of(arg);
-        if (!arg.endsWith(".npz")) {
-          throw new TftrtException("--input " + arg + " is neither name=value nor a .npz file.");
-        }
-        given.putAll(Npz.read(p));
-        continue;
-      }
-      String name = arg.substring(0, eq);
-      String value = arg.substring(eq + 1);
-      TensorSpec spec = find(specs, name, model);
-      given.put(spec.key(), parseValue(spec, value));
+  /** The inputs given with --input (not the random ones), keyed by the runner's input keys. */
+  Map<String, HostTensor> given(ModelRunner runner) {
+    Map<String, HostTensor> feeds = new LinkedHashMap<>();
+    for (Map.Entry<String, HostTensor> e : parse(runner.inputs(), runner.describe()).entrySet()) {
+      TensorSpec s = find(runner.inputs(), e.getKey(), runner.describe());
+      feeds.put(s.key(), e.getValue());
     }
+    return feeds;
+  }
+
+  /** The feeds for a model, keyed by its input keys: given ones, then random ones if --random. */
+  Map<String, HostTensor> feeds(ModelRunner runner, Map<String, long[]> shapes) {
+    List<TensorSpec> specs = runner.inputs();
+    String model = runner.describe();
+    Map<String, HostTensor> given = parse(specs, model);
     Map<String, HostTensor> feeds = new LinkedHashMap<>();
     List<TensorSpec> missing = new ArrayList<>();
     for (TensorSpec s : specs) {
@@ -66,9 +63,31 @@ final class InputOptions {
         throw new TftrtException("input '" + missing.get(0).key() + "' was not given: pass --input "
             + missing.get(0).key() + "=FILE.npy, or --random.");
       }
-      feeds.putAll(Feeds.random(missing, shapes, seed));
+      Map<String, HostTensor> generated = runner.randomInputs(shapes, seed);
+      for (TensorSpec s : missing) feeds.put(s.key(), generated.get(s.key()));
     }
     return feeds;
+  }
+
+  /** --input values by the name the user gave (an .npz contributes its array names). */
+  private Map<String, HostTensor> parse(List<TensorSpec> specs, String model) {
+    Map<String, HostTensor> given = new LinkedHashMap<>();
+    for (String arg : inputs) {
+      int eq = arg.indexOf('=');
+      if (eq < 0) {
+        Path p = Path.of(arg);
+        if (!arg.endsWith(".npz")) {
+          throw new TftrtException("--input " + arg + " is neither name=value nor a .npz file.");
+        }
+        given.putAll(Npz.read(p));
+        continue;
+      }
+      String name = arg.substring(0, eq);
+      String value = arg.substring(eq + 1);
+      TensorSpec spec = find(specs, name, model);
+      given.put(spec.key(), parseValue(spec, value));
+    }
+    return given;
   }
 
   private static TensorSpec find(List<TensorSpec> specs, String name, String model) {

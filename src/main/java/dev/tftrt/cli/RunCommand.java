@@ -32,7 +32,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
     try (ModelRunner m = Models.open(common.load(model))) {
-      Map<String, HostTensor> feeds = inputs.feeds(m.inputs(), common.shapes(), m.describe());
+      Map<String, HostTensor> feeds = inputs.feeds(m, common.shapes());
       long t0 = System.nanoTime();
       Map<String, HostTensor> results = m.run(feeds);
       pw.printf("ran %s in %.1f ms, inputs: %s%n", m.describe(), (System.nanoTime() - t0) / 1e6, inputs.describe());

@@ -4,7 +4,10 @@ import dev.tftrt.TftrtException;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.model.Sidecar;
 import dev.tftrt.model.TfModel;
+import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.runtime.TfRunner;
+import dev.tftrt.tensor.HostTensor;
+import java.util.function.Function;
 import dev.tftrt.runtime.Verification;
 import dev.tftrt.util.AtomicFiles;
 import java.nio.file.Path;
@@ -19,7 +22,16 @@ public final class FreezeJob {
   public static final double RTOL = 1e-5;
   public static final double ATOL = 1e-6;
 
-  public record Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes) {}
+  /**
+   * What to freeze and where to write it (null: not written). Verification feeds the inputs
+   * that {@code given} returns for the original model (null: none) and random values for the rest.
+   */
+  public record Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes,
+      Function<ModelRunner, Map<String, HostTensor>> given) {
+    public Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes) {
+      this(load, out, verify, seed, shapes, null);
+    }
+  }
 
   public record Report(FreezeResult result, Sidecar sidecar, Verification.Report verification, Path out) {}
 
@@ -32,7 +44,9 @@ public final class FreezeJob {
       if (o.verify()) {
         try (TfRunner frozen = new TfRunner(TfModel.fromGraphDef(r.graph(),
             o.out() == null ? "the frozen graph" : o.out().toString(), r.inputs(), r.outputs()))) {
-          v = Verification.run(TfRunner.borrowing(model), frozen, null, o.shapes(), o.seed(), RTOL, ATOL);
+          TfRunner original = TfRunner.borrowing(model);
+          v = Verification.run(original, frozen, o.given() == null ? null : o.given().apply(original),
+              o.shapes(), o.seed(), RTOL, ATOL);
         }
         if (v.skippedBecause() == null && !v.passed()) {
           throw new FreezeVerificationException(v);

@@ -21,7 +21,7 @@ public record TensorSpec(String key, String tensor, DataType dtype, long[] shape
   }
 
   public String describe() {
-    String dims = shape == null ? "[?]" : Arrays.toString(shape).replace("-1", "?");
+    String dims = shape == null ? "[unknown rank]" : Arrays.toString(shape).replace("-1", "?");
     String name = key.equals(tensor) ? tensor : key + " (" + tensor + ")";
     return name + " " + DTypes.name(dtype) + dims;
   }

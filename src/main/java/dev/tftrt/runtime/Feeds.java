@@ -51,7 +51,7 @@ public final class Feeds {
   }
 
   public static String dims(long[] shape) {
-    return shape == null ? "[?]" : Arrays.toString(shape).replace("-1", "?");
+    return shape == null ? "[unknown rank]" : Arrays.toString(shape).replace("-1", "?");
   }
 
   /**

@@ -20,6 +20,14 @@ public interface ModelRunner extends AutoCloseable {
 
   Map<String, HostTensor> run(Map<String, HostTensor> feeds);
 
+  /**
+   * Seeded random inputs this model accepts; unknown dimensions are 1 unless given in shapes.
+   * A runner that knows more about its inputs (a string that must be a WAV file) overrides it.
+   */
+  default Map<String, HostTensor> randomInputs(Map<String, long[]> shapes, long seed) {
+    return Feeds.random(inputs(), shapes, seed);
+  }
+
   @Override
   void close();
 }

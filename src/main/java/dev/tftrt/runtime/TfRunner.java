@@ -1,9 +1,14 @@
 package dev.tftrt.runtime;
 
 import dev.tftrt.TftrtException;
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.model.TfModel;
 import dev.tftrt.tensor.HostTensor;
+import dev.tftrt.tensor.Wav;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.NodeDef;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +55,37 @@ public final class TfRunner implements ModelRunner {
   @Override
   public List<TensorSpec> outputs() {
     return model.outputs();
+  }
+
+  /** String inputs read by DecodeWav get a valid WAV clip instead of an empty string. */
+  @Override
+  public Map<String, HostTensor> randomInputs(Map<String, long[]> shapes, long seed) {
+    Map<String, HostTensor> r = Feeds.random(inputs(), shapes, seed);
+    for (TensorSpec in : inputs()) {
+      NodeDef wav = consumer(in, "DecodeWav");
+      if (wav == null || in.dtype() != DataType.DT_STRING) continue;
+      AttrValue n = wav.getAttrMap().get("desired_samples");
+      AttrValue c = wav.getAttrMap().get("desired_channels");
+      int samples = n == null || n.getI() <= 0 ? 16000 : (int) n.getI();
+      int channels = c == null || c.getI() <= 0 ? 1 : (int) c.getI();
+      long[] shape = in.shape() == null ? new long[0] : Feeds.concreteShape(in, shapes);
+      int count = (int) HostTensor.numElements(shape);
+      byte[][] clips = new byte[count][];
+      for (int i = 0; i < count; i++) clips[i] = Wav.randomClip(samples, channels, 16000, seed + i);
+      r.put(in.key(), HostTensor.ofStrings(shape, clips));
+    }
+    return r;
+  }
+
+  private NodeDef consumer(TensorSpec in, String op) {
+    for (NodeDef n : model.graphDef().getNodeList()) {
+      if (n.getOp().equals(op)) {
+        for (String i : n.getInputList()) {
+          if (TensorNames.canonical(i).equals(TensorNames.canonical(in.tensor()))) return n;
+        }
+      }
+    }
+    return null;
   }
 
   @Override

@@ -27,14 +27,25 @@ public final class Verification {
   }
 
   /**
-   * Compares b against reference a. feeds are a's inputs by a's keys; null means seeded random
-   * ones. When a itself fails on generated inputs, the report says so instead of failing.
+   * Compares b against reference a on the given inputs (by a's keys), generating seeded random
+   * values for the inputs not given. When a itself fails on generated inputs, or does not give
+   * the same outputs twice (a random op such as dropout), the report says so instead of failing.
    */
-  public static Report run(ModelRunner a, ModelRunner b, Map<String, HostTensor> feeds,
+  public static Report run(ModelRunner a, ModelRunner b, Map<String, HostTensor> given,
       Map<String, long[]> shapes, long seed, double rtol, double atol) {
     Matching m = Matching.of(a, b);
-    boolean generated = feeds == null;
-    Map<String, HostTensor> fa = generated ? Feeds.random(a.inputs(), shapes, seed) : feeds;
+    Map<String, HostTensor> fa = new LinkedHashMap<>();
+    boolean generated = false;
+    Map<String, HostTensor> random = null;
+    for (TensorSpec in : a.inputs()) {
+      HostTensor t = given == null ? null : given.get(in.key());
+      if (t == null) {
+        if (random == null) random = a.randomInputs(shapes, seed);
+        t = random.get(in.key());
+        generated = true;
+      }
+      fa.put(in.key(), t);
+    }
     Map<String, HostTensor> ra;
     try {
       ra = a.run(fa);
@@ -52,6 +63,17 @@ public final class Verification {
       names.add(o.key());
       rbByA.put(o.key(), rb.get(m.outputs().get(o.key())));
     }
-    return new Report(Comparison.compare(names, rbByA, ra, rtol, atol), null, fa);
+    List<Comparison.Diff> diffs = Comparison.compare(names, rbByA, ra, rtol, atol);
+    if (diffs.stream().allMatch(Comparison.Diff::withinTolerance)) return new Report(diffs, null, fa);
+    // Only on failure: is the reference itself deterministic on these inputs?
+    Map<String, HostTensor> again = a.run(fa);
+    for (String n : names) {
+      if (!again.get(n).contentEquals(ra.get(n))) {
+        return new Report(diffs, "the original model gives different outputs on two runs with the same input ('"
+            + n + "' changed), so it has random ops on this path: feed inputs that make it deterministic "
+            + "(such as a dropout keep probability of 1.0) with --input", fa);
+      }
+    }
+    return new Report(diffs, null, fa);
   }
 }
