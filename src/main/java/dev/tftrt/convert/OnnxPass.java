@@ -1,0 +1,13 @@
+package dev.tftrt.convert;
+
+import dev.tftrt.convert.onnx.GraphProto;
+
+/**
+ * A rewrite of an emitted ONNX graph that keeps its outputs equal (transpose cancelling, dead
+ * node removal...). Runs after all converters; must keep graph input and output names.
+ */
+public interface OnnxPass {
+  String name();
+
+  GraphProto apply(GraphProto graph);
+}

@@ -1,0 +1,94 @@
+package dev.tftrt.convert;
+
+import dev.tftrt.TftrtException;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * Static dtype and shape of every tensor of a graph, as TensorFlow's own shape functions infer
+ * them: the GraphDef is imported into an {@link Graph} once and each output is read. Unknown
+ * dimensions stay unknown (-1). Placeholder shapes can be overridden (user-given input shapes)
+ * before inference runs, so they propagate.
+ */
+public final class TensorInfoTable {
+  private final Map<String, TensorInfo> infos = new HashMap<>();
+
+  private TensorInfoTable() {}
+
+  public static TensorInfoTable of(GraphDef graph) {
+    return of(graph, Map.of());
+  }
+
+  /**
+   * @param placeholderShapes node name of a Placeholder -> its shape (-1 unknown), applied to a
+   *     copy of the graph before inference
+   */
+  public static TensorInfoTable of(GraphDef graph, Map<String, long[]> placeholderShapes) {
+    GraphDef g = graph;
+    if (!placeholderShapes.isEmpty()) {
+      GraphDef.Builder b = graph.toBuilder();
+      for (int i = 0; i < b.getNodeCount(); i++) {
+        NodeDef n = b.getNode(i);
+        long[] s = placeholderShapes.get(n.getName());
+        if (s == null) continue;
+        if (!n.getOp().startsWith("Placeholder")) {
+          throw new TftrtException("cannot set the shape of node '" + n.getName()
+              + "': it is a " + n.getOp() + ", not a Placeholder.");
+        }
+        TensorShapeProto.Builder sp = TensorShapeProto.newBuilder();
+        for (long d : s) sp.addDimBuilder().setSize(d);
+        b.setNode(i, n.toBuilder().putAttr("shape", AttrValue.newBuilder().setShape(sp).build()));
+      }
+      g = b.build();
+    }
+    TensorInfoTable t = new TensorInfoTable();
+    try (Graph tf = new Graph()) {
+      try {
+        tf.importGraphDef(g);
+      } catch (IllegalArgumentException e) {
+        throw new TftrtException("TensorFlow cannot load the graph for shape inference: "
+            + firstLine(e.getMessage()), e);
+      }
+      for (Iterator<GraphOperation> it = tf.operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        for (int i = 0; i < op.numOutputs(); i++) {
+          var out = op.output(i);
+          t.infos.put(TensorNames.of(op.name(), i), new TensorInfo(out.dataType(), dims(out.shape())));
+        }
+      }
+    }
+    return t;
+  }
+
+  private static long[] dims(Shape s) {
+    if (s.isUnknown()) return null;
+    long[] d = new long[s.numDimensions()];
+    for (int i = 0; i < d.length; i++) d[i] = s.get(i) < 0 ? -1 : s.get(i);
+    return d;
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) return "unknown error.";
+    String l = s.strip().split("\n", 2)[0];
+    return l.endsWith(".") ? l : l + ".";
+  }
+
+  /** Info of a tensor ("node:i" or "node"), or an unknown-rank placeholder when not known. */
+  public TensorInfo get(String tensor) {
+    TensorInfo i = infos.get(TensorNames.canonical(tensor));
+    return i != null ? i : TensorInfo.unknown(DataType.DT_INVALID);
+  }
+
+  public boolean contains(String tensor) {
+    return infos.containsKey(TensorNames.canonical(tensor));
+  }
+}

@@ -1,0 +1,41 @@
+package dev.tftrt.convert.ops;
+
+import dev.tftrt.convert.OpConverter;
+import java.util.List;
+
+/** The converters tftrt ships, one per op family. Add a new family here. */
+public final class StandardConverters {
+  private StandardConverters() {}
+
+  public static List<OpConverter> all() {
+    return List.of(
+        new Identity(),
+        new ElementwiseBinary(),
+        new ElementwiseUnary(),
+        new Activations(),
+        new MatMul(),
+        new BiasAdd(),
+        new Convolution(),
+        new Pooling(),
+        new Softmax(),
+        new BatchNorm(),
+        new Reshape(),
+        new Transpose(),
+        new Concat(),
+        new Split(),
+        new Reduce(),
+        new Cast(),
+        new Pad(),
+        new Slice(),
+        new Gather(),
+        new Fill(),
+        new Select(),
+        new Resize(),
+        new ClipByValue(),
+        new DepthSpace(),
+        new Einsum(),
+        new Cumsum(),
+        new TopK(),
+        new Lrn());
+  }
+}

@@ -1,0 +1,235 @@
+package dev.tftrt.convert;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.tftrt.convert.onnx.ModelProto;
+import dev.tftrt.convert.onnx.NodeProto;
+import dev.tftrt.tensor.DTypes;
+import dev.tftrt.tensor.HostTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+
+/**
+ * The converter test harness: runs a TensorFlow graph on given inputs, exports it to ONNX, runs
+ * the ONNX model with ONNX Runtime on the same inputs and compares every output with stated
+ * tolerances (|onnx - tf| <= atol + rtol * |tf|; integers and bools exactly).
+ */
+public final class OnnxCheck {
+  /** Op types converted in comparisons that passed, per test thread (see CoverageExtension). */
+  static final ThreadLocal<Set<String>> CHECKED_OPS = ThreadLocal.withInitial(HashSet::new);
+
+  private static OrtEnvironment env;
+
+  public static synchronized OrtEnvironment env() {
+    if (env == null) env = OrtEnvironment.getEnvironment();
+    return env;
+  }
+
+  private final TfBuilder builder;
+  private final Map<String, HostTensor> feeds = new LinkedHashMap<>();
+  private final List<String> outputs = new ArrayList<>();
+  private double rtol = 1e-5;
+  private double atol = 1e-5;
+  private OnnxExporter exporter = new OnnxExporter();
+  private ModelProto model;
+
+  private OnnxCheck(TfBuilder b) {
+    this.builder = b;
+  }
+
+  public static OnnxCheck of(TfBuilder b) {
+    return new OnnxCheck(b);
+  }
+
+  /** Feeds a Placeholder (its name, or "name:0"); fed tensors are the ONNX inputs. */
+  public OnnxCheck feed(String tensor, HostTensor value) {
+    feeds.put(TensorNames.canonical(tensor), value);
+    return this;
+  }
+
+  public OnnxCheck outputs(String... tensors) {
+    for (String t : tensors) outputs.add(TensorNames.canonical(t));
+    return this;
+  }
+
+  public OnnxCheck tol(double rtol, double atol) {
+    this.rtol = rtol;
+    this.atol = atol;
+    return this;
+  }
+
+  public OnnxCheck exporter(OnnxExporter e) {
+    this.exporter = e;
+    return this;
+  }
+
+  /** The exported model of the last run. */
+  public ModelProto model() {
+    return model;
+  }
+
+  /** Number of ONNX nodes of an op type in the last exported model. */
+  public long count(String onnxOp) {
+    return model.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals(onnxOp)).count();
+  }
+
+  /** Runs both sides and compares; returns this for inspecting the model. */
+  public OnnxCheck run() {
+    GraphDef gd = builder.graphDef();
+    Map<String, HostTensor> expected = runTf(gd);
+    model = exporter.export(gd, new ArrayList<>(feeds.keySet()), outputs);
+    Map<String, HostTensor> actual = runOnnx(model);
+    for (String o : outputs) compare(o, expected.get(o), actual.get(o));
+    TfGraph tg = new TfGraph(gd, TensorInfoTable.of(gd));
+    for (String n : OnnxExporter.topologicalOrder(tg, feeds.keySet(), outputs)) {
+      CHECKED_OPS.get().add(tg.node(n).getOp());
+    }
+    return this;
+  }
+
+  /** What the standard registry says about a node of the built graph. */
+  public static Optional<String> validate(TfBuilder b, String node) {
+    TfGraph g = TfGraph.of(b.graphDef());
+    return ConverterRegistry.standard().validate(g.view(node));
+  }
+
+  private Map<String, HostTensor> runTf(GraphDef gd) {
+    Map<String, HostTensor> r = new HashMap<>();
+    try (Session s = new Session(builder.graph())) {
+      Session.Runner runner = s.runner();
+      List<Tensor> in = new ArrayList<>();
+      try {
+        for (Map.Entry<String, HostTensor> e : feeds.entrySet()) {
+          Tensor t = e.getValue().toTensor();
+          in.add(t);
+          runner.feed(e.getKey(), t);
+        }
+        for (String o : outputs) runner.fetch(o);
+        try (org.tensorflow.Result res = runner.run()) {
+          for (int i = 0; i < outputs.size(); i++) r.put(outputs.get(i), HostTensor.fromTensor(res.get(i)));
+        }
+      } finally {
+        for (Tensor t : in) t.close();
+      }
+    }
+    return r;
+  }
+
+  private Map<String, HostTensor> runOnnx(ModelProto m) {
+    Map<String, HostTensor> r = new HashMap<>();
+    List<OnnxTensor> in = new ArrayList<>();
+    try (OrtSession s = env().createSession(m.toByteArray())) {
+      Map<String, OnnxTensor> feedMap = new HashMap<>();
+      for (Map.Entry<String, HostTensor> e : feeds.entrySet()) {
+        OnnxTensor t = toOrt(e.getValue());
+        in.add(t);
+        feedMap.put(e.getKey(), t);
+      }
+      try (OrtSession.Result res = s.run(feedMap)) {
+        for (String o : outputs) {
+          OnnxValue v = res.get(o).orElseThrow(() -> new AssertionError("ONNX Runtime gave no " + o));
+          r.put(o, fromOrt((OnnxTensor) v));
+        }
+      }
+    } catch (OrtException e) {
+      throw new AssertionError("ONNX Runtime failed: " + e.getMessage() + "\n" + describe(m), e);
+    } finally {
+      for (OnnxTensor t : in) t.close();
+    }
+    return r;
+  }
+
+  static String describe(ModelProto m) {
+    StringBuilder b = new StringBuilder();
+    for (NodeProto n : m.getGraph().getNodeList()) {
+      b.append("  ").append(n.getOpType()).append(n.getInputList()).append(" -> ")
+          .append(n.getOutputList()).append('\n');
+    }
+    return b.toString();
+  }
+
+  static OnnxTensor toOrt(HostTensor t) throws OrtException {
+    ByteBuffer src = t.data();
+    ByteBuffer b = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+    b.put(src);
+    b.flip();
+    return OnnxTensor.createTensor(env(), b, t.shape(), javaType(t.dtype()));
+  }
+
+  static OnnxJavaType javaType(DataType t) {
+    switch (t) {
+      case DT_FLOAT: return OnnxJavaType.FLOAT;
+      case DT_DOUBLE: return OnnxJavaType.DOUBLE;
+      case DT_HALF: return OnnxJavaType.FLOAT16;
+      case DT_INT8: return OnnxJavaType.INT8;
+      case DT_UINT8: return OnnxJavaType.UINT8;
+      case DT_INT16: return OnnxJavaType.INT16;
+      case DT_INT32: return OnnxJavaType.INT32;
+      case DT_INT64: return OnnxJavaType.INT64;
+      case DT_BOOL: return OnnxJavaType.BOOL;
+      default: throw new IllegalArgumentException("no ORT type for " + t);
+    }
+  }
+
+  static DataType tfType(OnnxJavaType t) {
+    switch (t) {
+      case FLOAT: return DataType.DT_FLOAT;
+      case DOUBLE: return DataType.DT_DOUBLE;
+      case FLOAT16: return DataType.DT_HALF;
+      case INT8: return DataType.DT_INT8;
+      case UINT8: return DataType.DT_UINT8;
+      case INT16: return DataType.DT_INT16;
+      case INT32: return DataType.DT_INT32;
+      case INT64: return DataType.DT_INT64;
+      case BOOL: return DataType.DT_BOOL;
+      default: throw new IllegalArgumentException("no TF type for " + t);
+    }
+  }
+
+  static HostTensor fromOrt(OnnxTensor t) {
+    ai.onnxruntime.TensorInfo info = t.getInfo();
+    DataType dt = tfType(info.type);
+    ByteBuffer b = t.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    return HostTensor.of(dt, info.getShape(), b);
+  }
+
+  private void compare(String name, HostTensor want, HostTensor got) {
+    assertEquals(want.dtype(), got.dtype(), name + ": dtype");
+    assertArrayEquals(want.shape(), got.shape(), name + ": shape");
+    boolean exact = !DTypes.isFloating(want.dtype());
+    long n = want.numElements();
+    int bad = 0;
+    StringBuilder msg = new StringBuilder();
+    for (long i = 0; i < n; i++) {
+      double w = want.getDouble(i);
+      double g = got.getDouble(i);
+      boolean ok = exact ? w == g
+          : (Double.isNaN(w) && Double.isNaN(g)) || w == g || Math.abs(g - w) <= atol + rtol * Math.abs(w);
+      if (!ok && bad++ < 5) msg.append(String.format(" [%d] tf=%s onnx=%s;", i, w, g));
+    }
+    if (bad > 0) {
+      fail(name + ": " + bad + " of " + n + " elements differ (rtol " + rtol + ", atol " + atol
+          + "):" + msg + "\n" + describe(model));
+    }
+  }
+}
