@@ -20,6 +20,9 @@ final class CommonOptions {
   @Option(names = "--checkpoint", paramLabel = "PREFIX", description = "Checkpoint prefix for a .meta model (default: the one beside it).")
   Path checkpoint;
 
+  @Option(names = "--inputs", split = ",", paramLabel = "TENSOR", description = "Cut the graph here: feed these tensors instead of the signature's inputs.")
+  List<String> inputs = new ArrayList<>();
+
   @Option(names = "--outputs", split = ",", paramLabel = "TENSOR", description = "Use these tensors as the outputs instead of the signature's.")
   List<String> outputs = new ArrayList<>();
 
@@ -30,7 +33,7 @@ final class CommonOptions {
   boolean verbose;
 
   LoadOptions load(Path model) {
-    return new LoadOptions(model, checkpoint, tags, signature, outputs);
+    return new LoadOptions(model, checkpoint, tags, signature, inputs, outputs);
   }
 
   Map<String, long[]> shapes() {

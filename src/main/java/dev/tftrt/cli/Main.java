@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tftrt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Freezes TensorFlow models, converts what TensorRT can run, and checks the results.",
-    subcommands = {FreezeCommand.class, RunCommand.class, CompareCommand.class, DemoCommand.class,
+    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, RunCommand.class, CompareCommand.class,
+        DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;

@@ -158,9 +158,10 @@ public final class TfModel implements AutoCloseable {
         outs = List.of();
       }
       if (!o.outputs().isEmpty()) {
-        outs = namedOutputs(bundle.graph(), o.outputs(), "SavedModel " + dir);
+        outs = namedTensors(bundle.graph(), o.outputs(), "SavedModel " + dir, "--outputs");
         if (key == null) ins = placeholdersFeeding(meta.getGraphDef(), bundle.graph(), outs);
       }
+      ins = cutInputs(bundle.graph(), o, ins, "SavedModel " + dir);
       return new TfModel(dir, ModelFormat.SAVED_MODEL, meta.getGraphDef(), bundle.graph(),
           bundle.session(), bundle, key, tags, ins, outs);
     } catch (RuntimeException e) {
@@ -291,9 +292,10 @@ public final class TfModel implements AutoCloseable {
       List<TensorSpec> ins = key == null ? List.of() : specs(sigs.get(key).getInputsMap());
       List<TensorSpec> outs = key == null ? List.of() : specs(sigs.get(key).getOutputsMap());
       if (!o.outputs().isEmpty()) {
-        outs = namedOutputs(graph, o.outputs(), metaFile.toString());
+        outs = namedTensors(graph, o.outputs(), metaFile.toString(), "--outputs");
         if (key == null) ins = placeholdersFeeding(meta.getGraphDef(), graph, outs);
       }
+      ins = cutInputs(graph, o, ins, metaFile.toString());
       return new TfModel(metaFile, ModelFormat.META_CHECKPOINT, meta.getGraphDef(), graph, session,
           null, key, meta.getMetaInfoDef().getTagsList(), ins, outs);
     } catch (RuntimeException e) {
@@ -343,7 +345,7 @@ public final class TfModel implements AutoCloseable {
       List<TensorSpec> outs;
       Sidecar side = Sidecar.readBeside(o.path());
       if (!o.outputs().isEmpty()) {
-        outs = namedOutputs(graph, o.outputs(), o.path().toString());
+        outs = namedTensors(graph, o.outputs(), o.path().toString(), "--outputs");
         ins = placeholdersFeeding(g, graph, outs);
       } else if (side != null) {
         ins = side.inputSpecs(Sidecar.pathFor(o.path()));
@@ -355,6 +357,7 @@ public final class TfModel implements AutoCloseable {
         }
         ins = placeholdersFeeding(g, graph, outs);
       }
+      ins = cutInputs(graph, o, ins, o.path().toString());
       return new TfModel(o.path(), f, g, graph, new Session(graph), null,
           side != null ? side.signature() : null, List.of(), ins, outs);
     } catch (RuntimeException e) {
@@ -385,18 +388,23 @@ public final class TfModel implements AutoCloseable {
     return op.equals("VariableV2") || op.equals("Variable") || op.equals("VarHandleOp");
   }
 
-  /** Specs for tensor names given by the user, checked against the graph. */
-  static List<TensorSpec> namedOutputs(Graph graph, List<String> names, String what) {
+  /** --inputs replaces the inputs: the graph is fed (and later cut) at those tensors. */
+  private static List<TensorSpec> cutInputs(Graph graph, LoadOptions o, List<TensorSpec> ins, String what) {
+    return o.inputs().isEmpty() ? ins : namedTensors(graph, o.inputs(), what, "--inputs");
+  }
+
+  /** Specs for tensor names given by the user with option (--inputs, --outputs), checked against the graph. */
+  static List<TensorSpec> namedTensors(Graph graph, List<String> names, String what, String option) {
     List<TensorSpec> r = new ArrayList<>();
     for (String name : names) {
       String node = TensorNames.node(name);
       GraphOperation op = graph.operation(node);
       if (op == null) {
-        throw new TftrtException("--outputs names '" + name + "', but " + what + " has no node '" + node + "'.");
+        throw new TftrtException(option + " names '" + name + "', but " + what + " has no node '" + node + "'.");
       }
       int idx = TensorNames.index(name);
       if (idx >= op.numOutputs()) {
-        throw new TftrtException("--outputs names '" + name + "', but node '" + node + "' has "
+        throw new TftrtException(option + " names '" + name + "', but node '" + node + "' has "
             + op.numOutputs() + " output(s).");
       }
       r.add(specOf(graph, TensorNames.canonical(name), name));

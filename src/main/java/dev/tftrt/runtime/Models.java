@@ -8,6 +8,12 @@ public final class Models {
   private Models() {}
 
   public static ModelRunner open(LoadOptions o) {
+    if (o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx")) {
+      if (!java.nio.file.Files.isRegularFile(o.path())) {
+        throw new dev.tftrt.TftrtException(o.path() + " does not exist.");
+      }
+      return OnnxRunner.open(o.path());
+    }
     return new TfRunner(TfModel.load(o));
   }
 }

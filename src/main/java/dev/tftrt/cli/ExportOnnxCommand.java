@@ -1,0 +1,68 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.convert.ExportJob;
+import dev.tftrt.convert.UnsupportedNodesException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "export-onnx", mixinStandardHelpOptions = true,
+    description = {"Exports a whole model (freezing it first if needed) as one ONNX model, when every node",
+        "between its inputs and outputs converts; otherwise lists each node that does not, with why.",
+        "--inputs/--outputs cut the graph at any tensors. Checks the ONNX model against TensorFlow",
+        "with ONNX Runtime on random input (rtol 1e-3, atol 1e-4) unless --no-verify."})
+final class ExportOnnxCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Any TensorFlow model tftrt reads.")
+  Path model;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx")
+  Path out;
+
+  @Option(names = "--opset", defaultValue = "17", description = "ONNX opset (default: ${DEFAULT-VALUE}).")
+  int opset;
+
+  @Option(names = "--no-verify", description = "Skip the check against TensorFlow.")
+  boolean noVerify;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the verification's random inputs.")
+  long seed;
+
+  @Mixin CommonOptions common;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter pw = spec.commandLine().getOut();
+    ExportJob.Report r;
+    try {
+      r = ExportJob.run(new ExportJob.Options(common.load(model), out, opset, common.shapes(), !noVerify, seed));
+    } catch (UnsupportedNodesException e) {
+      pw.println("not exported: " + e.nodes().size() + " node(s) do not convert:");
+      for (UnsupportedNodesException.Unsupported u : e.nodes()) pw.println("  " + u);
+      throw new dev.tftrt.TftrtException(e.nodes().size() + (e.nodes().size() == 1 ? " node does" : " nodes do")
+          + " not convert to ONNX (listed above): leave them out by cutting the graph with --inputs or --outputs.");
+    } catch (ExportJob.VerificationFailedException e) {
+      Printing.diffs(pw, e.report().diffs());
+      throw new Main.CheckFailedException(e.getMessage());
+    }
+    pw.printf("exported %s -> %s (opset %d): %d TensorFlow nodes -> %d ONNX nodes in %.0f ms%n", model, out, opset,
+        r.frozen().graph().getNodeCount(), r.model().getGraph().getNodeCount(), r.exportNanos() / 1e6);
+    Printing.specs(pw, "inputs", r.frozen().inputs());
+    Printing.specs(pw, "outputs", r.frozen().outputs());
+    if (r.verification() == null) {
+      pw.println("  verification: skipped (--no-verify)");
+    } else if (r.verification().skippedBecause() != null) {
+      pw.println("  verification: not run: " + r.verification().skippedBecause());
+    } else {
+      pw.println("  verification against TensorFlow (ONNX Runtime, random input, seed " + seed + "):");
+      Printing.diffs(pw, r.verification().diffs());
+    }
+    return Main.OK;
+  }
+}

@@ -1,0 +1,85 @@
+package dev.tftrt.convert;
+
+import dev.tftrt.convert.onnx.ModelProto;
+import dev.tftrt.freeze.FreezeResult;
+import dev.tftrt.freeze.Freezer;
+import dev.tftrt.model.LoadOptions;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.runtime.OnnxRunner;
+import dev.tftrt.runtime.TfRunner;
+import dev.tftrt.runtime.Verification;
+import dev.tftrt.util.AtomicFiles;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What `tftrt export-onnx` does, callable from Java: open a model (any form), freeze it in
+ * memory, convert everything between its inputs and outputs to one ONNX model, check it
+ * against TensorFlow with ONNX Runtime, and write it.
+ */
+public final class ExportJob {
+  private ExportJob() {}
+
+  /** Conversions change float rounding (fused kernels, other summation orders), not results. */
+  public static final double RTOL = 1e-3;
+  public static final double ATOL = 1e-4;
+
+  public record Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes,
+      boolean verify, long seed) {}
+
+  public record Report(ModelProto model, FreezeResult frozen, Verification.Report verification,
+      long exportNanos) {}
+
+  public static Report run(Options o) {
+    try (TfModel model = TfModel.load(o.load())) {
+      FreezeResult frozen = Freezer.freeze(model);
+      OnnxExporter exporter = new OnnxExporter().opset(o.opset());
+      for (TensorSpec in : frozen.inputs()) {
+        long[] s = shapeFor(in, o.shapes());
+        if (s != null) exporter.inputShape(in.tensor(), s);
+      }
+      long t0 = System.nanoTime();
+      ModelProto onnx = exporter.export(frozen.graph(), tensors(frozen.inputs()), tensors(frozen.outputs()));
+      long nanos = System.nanoTime() - t0;
+      Verification.Report v = null;
+      if (o.verify()) {
+        try (OnnxRunner runner = new OnnxRunner(onnx.toByteArray(), o.out() == null ? "the ONNX model" : o.out().toString())) {
+          v = Verification.run(TfRunner.borrowing(model), runner, null, o.shapes(), o.seed(), RTOL, ATOL);
+        }
+        if (v.skippedBecause() == null && !v.passed()) throw new VerificationFailedException(v);
+      }
+      if (o.out() != null) AtomicFiles.write(o.out(), onnx::writeTo);
+      return new Report(onnx, frozen, v, nanos);
+    }
+  }
+
+  private static List<String> tensors(List<TensorSpec> specs) {
+    return specs.stream().map(TensorSpec::tensor).toList();
+  }
+
+  private static long[] shapeFor(TensorSpec in, Map<String, long[]> shapes) {
+    for (String k : List.of(in.key(), in.tensor(), dev.tftrt.model.TensorNames.node(in.tensor()))) {
+      if (shapes.containsKey(k)) return shapes.get(k);
+    }
+    return null;
+  }
+
+  /** The exported model's outputs differ from TensorFlow's beyond tolerance. */
+  public static final class VerificationFailedException extends dev.tftrt.TftrtException {
+    private static final long serialVersionUID = 1L;
+    private final transient Verification.Report report;
+
+    VerificationFailedException(Verification.Report report) {
+      super("the ONNX model's outputs differ from TensorFlow's: " + String.join(", ",
+          report.diffs().stream().filter(d -> !d.withinTolerance())
+              .map(d -> d.name() + " (max abs error " + d.maxAbs() + ")").toList()) + ".");
+      this.report = report;
+    }
+
+    public Verification.Report report() {
+      return report;
+    }
+  }
+}
