@@ -1,24 +1,17 @@
 package dev.tftrt.tensor;
 
-import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
-import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
-import static java.nio.file.StandardOpenOption.CREATE_NEW;
-import static java.nio.file.StandardOpenOption.WRITE;
+import dev.tftrt.util.AtomicFiles;
+
 
 import dev.tftrt.TftrtException;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -453,54 +446,13 @@ public final class Npy {
     }
   }
 
-  interface Body {
-    void writeTo(OutputStream out) throws IOException;
-  }
-
-  private static final SecureRandom RANDOM = new SecureRandom();
-
-  /**
-   * Writes file through a temporary file in the same directory, moved into place atomically
-   * once complete; on any failure the temporary file is deleted and file is left untouched.
-   */
-  static void atomicWrite(Path file, Body body) {
-    Path target = file.toAbsolutePath();
-    Path dir = target.getParent();
-    if (dir == null || !Files.isDirectory(dir)) {
-      throw new TftrtException("cannot write " + file + ": its directory " + dir
-          + " does not exist.");
-    }
-    // Not Files.createTempFile: its 0600 permissions would carry over to the final file.
-    Path tmp = dir.resolve("." + target.getFileName() + "."
-        + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
-    boolean moved = false;
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
-        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-        body.writeTo(out);
-        out.flush();
-        ch.force(true);
-      }
-      Files.move(tmp, target, ATOMIC_MOVE, REPLACE_EXISTING);
-      moved = true;
-    } catch (IOException e) {
-      throw new TftrtException("could not write " + file + ": " + reason(e) + ".", e);
-    } finally {
-      if (!moved) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort; the original error matters more
-        }
-      }
-    }
+  /** Writes file all at once or not at all (see {@link AtomicFiles}). */
+  static void atomicWrite(Path file, AtomicFiles.Writer body) {
+    AtomicFiles.write(file, body);
   }
 
   static String reason(IOException e) {
-    String r = e instanceof FileSystemException && ((FileSystemException) e).getReason() != null
-        ? ((FileSystemException) e).getReason() : e.getMessage();
-    if (r == null || r.isBlank()) r = e.getClass().getSimpleName();
-    r = r.strip();
-    return r.endsWith(".") ? r.substring(0, r.length() - 1) : r;
+    return AtomicFiles.reason(e);
   }
+
 }
