@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tftrt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Freezes TensorFlow models, converts what TensorRT can run, and checks the results.",
-    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, RunCommand.class, CompareCommand.class,
+    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, InspectCommand.class, RunCommand.class,
+        CompareCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -58,7 +59,10 @@ public final class Main implements Runnable {
       ex.getCommandLine().usage(err);
       return BAD_INPUT;
     });
-    return cl.execute(args);
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
   }
 
   /** A check the user asked for did not pass (exit 1), as opposed to bad input (exit 2). */

@@ -32,11 +32,11 @@ public final class Comparison {
     }
     if (!Arrays.equals(a.shape(), b.shape())) {
       return new Diff(name, Double.NaN, Double.NaN, Double.NaN, false, false,
-          "shapes differ: " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
+          "shapes differ: reference " + Arrays.toString(b.shape()) + ", got " + Arrays.toString(a.shape()));
     }
     if (a.dtype() != b.dtype()) {
       return new Diff(name, Double.NaN, Double.NaN, Double.NaN, false, false,
-          "dtypes differ: " + DTypes.name(a.dtype()) + " vs " + DTypes.name(b.dtype()));
+          "dtypes differ: reference " + DTypes.name(b.dtype()) + ", got " + DTypes.name(a.dtype()));
     }
     boolean identical = a.contentEquals(b);
     if (a.dtype() == org.tensorflow.proto.DataType.DT_STRING) {

@@ -75,6 +75,18 @@ public final class Feeds {
     return s;
   }
 
+  /** Every --shape name is one of the inputs (by key, tensor or node name). */
+  public static void checkShapeNames(List<TensorSpec> inputs, Map<String, long[]> shapes, String model) {
+    for (String name : shapes.keySet()) {
+      boolean known = inputs.stream().anyMatch(s -> s.key().equals(name) || s.tensor().equals(name)
+          || dev.tftrt.model.TensorNames.node(s.tensor()).equals(name));
+      if (!known) {
+        throw new TftrtException("--shape names '" + name + "', which is not an input of " + model
+            + "; its inputs are: " + String.join(", ", inputs.stream().map(TensorSpec::key).toList()) + ".");
+      }
+    }
+  }
+
   /**
    * Seeded random inputs: floats uniform in [-1, 1), integers in [0, 10), bools either way,
    * uint8 over its whole range, strings empty (an empty serialized tf.Example is valid).

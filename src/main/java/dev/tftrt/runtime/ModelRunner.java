@@ -25,6 +25,7 @@ public interface ModelRunner extends AutoCloseable {
    * A runner that knows more about its inputs (a string that must be a WAV file) overrides it.
    */
   default Map<String, HostTensor> randomInputs(Map<String, long[]> shapes, long seed) {
+    Feeds.checkShapeNames(inputs(), shapes, describe());
     return Feeds.random(inputs(), shapes, seed);
   }
 

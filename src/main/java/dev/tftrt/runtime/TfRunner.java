@@ -60,6 +60,7 @@ public final class TfRunner implements ModelRunner {
   /** String inputs read by DecodeWav get a valid WAV clip instead of an empty string. */
   @Override
   public Map<String, HostTensor> randomInputs(Map<String, long[]> shapes, long seed) {
+    Feeds.checkShapeNames(inputs(), shapes, describe());
     Map<String, HostTensor> r = Feeds.random(inputs(), shapes, seed);
     for (TensorSpec in : inputs()) {
       NodeDef wav = consumer(in, "DecodeWav");
