@@ -1,0 +1,107 @@
+package dev.tftrt.pipeline;
+
+import dev.tftrt.convert.ConverterRegistry;
+import dev.tftrt.convert.TensorInfoTable;
+import dev.tftrt.convert.TfGraph;
+import dev.tftrt.freeze.FreezeResult;
+import dev.tftrt.freeze.Freezer;
+import dev.tftrt.model.TensorNames;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.optimize.Optimizer;
+import dev.tftrt.optimize.PassContext;
+import dev.tftrt.segment.Segment;
+import dev.tftrt.segment.SegmentPlan;
+import dev.tftrt.segment.Segmenter;
+import dev.tftrt.tensor.TensorProtos;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * The first half of a conversion, shared by `inspect` and `convert`: freeze (in memory), fix
+ * the input shapes the user gave, optimize, and segment. Everything a report needs is here.
+ */
+public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph graph,
+    SegmentPlan segments) {
+
+  /** Ops whose work dominates a network: the share of them inside engines is what matters. */
+  public static final Set<String> COMPUTE_HEAVY = Set.of("Conv2D", "Conv3D", "DepthwiseConv2dNative",
+      "Conv2DBackpropInput", "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum");
+
+  public static Plan make(TfModel model, Map<String, long[]> shapes, Segmenter.Options options) {
+    FreezeResult frozen = Freezer.freeze(model);
+    GraphDef g = withInputShapes(frozen.graph(), frozen.inputs(), shapes);
+    PassContext ctx = PassContext.of(tensors(frozen.inputs()), tensors(frozen.outputs()));
+    Optimizer.Result opt = Optimizer.defaultPipeline().run(g, ctx);
+    TfGraph graph = new TfGraph(opt.graph(), TensorInfoTable.of(opt.graph()));
+    Set<String> inputs = frozen.inputs().stream().map(s -> TensorNames.node(s.tensor())).collect(Collectors.toSet());
+    Set<String> outputs = frozen.outputs().stream().map(s -> TensorNames.canonical(s.tensor())).collect(Collectors.toSet());
+    SegmentPlan plan = new Segmenter(ConverterRegistry.standard(), options).segment(graph, inputs, outputs);
+    return new Plan(frozen, opt, graph, plan);
+  }
+
+  static List<String> tensors(List<TensorSpec> specs) {
+    return specs.stream().map(TensorSpec::tensor).toList();
+  }
+
+  /** Placeholders get the shapes the user gave, so shape inference and folding can use them. */
+  static GraphDef withInputShapes(GraphDef g, List<TensorSpec> inputs, Map<String, long[]> shapes) {
+    if (shapes.isEmpty()) return g;
+    dev.tftrt.runtime.Feeds.checkShapeNames(inputs, shapes, "the model");
+    Map<String, long[]> byNode = new HashMap<>();
+    for (TensorSpec in : inputs) {
+      for (String k : List.of(in.key(), in.tensor(), TensorNames.node(in.tensor()))) {
+        if (shapes.containsKey(k)) byNode.put(TensorNames.node(in.tensor()), shapes.get(k));
+      }
+    }
+    GraphDef.Builder b = g.toBuilder();
+    for (int i = 0; i < b.getNodeCount(); i++) {
+      NodeDef n = b.getNode(i);
+      long[] s = byNode.get(n.getName());
+      if (s != null && n.getOp().equals("Placeholder")) {
+        b.setNode(i, n.toBuilder().putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(s)).build()));
+      }
+    }
+    return b.build();
+  }
+
+  /** Nodes by op type, in the optimized graph. */
+  public Map<String, Integer> opCounts() {
+    Map<String, Integer> m = new TreeMap<>();
+    for (NodeDef n : graph.nodes()) m.merge(n.getOp(), 1, Integer::sum);
+    return m;
+  }
+
+  /** Of the compute-heavy nodes, how many run inside an engine. */
+  public int[] computeHeavyInEngines() {
+    Map<String, Boolean> inEngine = new HashMap<>();
+    for (Segment s : segments.segments()) for (String n : s.nodes()) inEngine.put(n, true);
+    int total = 0;
+    int inside = 0;
+    for (NodeDef n : graph.nodes()) {
+      if (COMPUTE_HEAVY.contains(n.getOp())) {
+        total++;
+        if (inEngine.containsKey(n.getName())) inside++;
+      }
+    }
+    return new int[] {inside, total};
+  }
+
+  /** Unsupported nodes grouped by reason: one line per reason with the nodes it applies to. */
+  public Map<String, List<String>> unsupportedByReason() {
+    Map<String, List<String>> m = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : segments.rejected().entrySet()) {
+      String op = graph.node(e.getKey()).getOp();
+      m.computeIfAbsent(op + ": " + e.getValue(), k -> new java.util.ArrayList<>()).add(e.getKey());
+    }
+    return m;
+  }
+}
