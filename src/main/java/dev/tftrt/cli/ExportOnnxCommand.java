@@ -51,10 +51,12 @@ final class ExportOnnxCommand implements Callable<Integer> {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
     }
-    pw.printf("exported %s -> %s (opset %d): %d TensorFlow nodes -> %d ONNX nodes in %.0f ms%n", model, out, opset,
-        r.frozen().graph().getNodeCount(), r.model().getGraph().getNodeCount(), r.exportNanos() / 1e6);
-    Printing.specs(pw, "inputs", r.frozen().inputs());
-    Printing.specs(pw, "outputs", r.frozen().outputs());
+    long transposes = r.model().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Transpose")).count();
+    pw.printf("exported %s -> %s (opset %d): %d frozen nodes, %d optimized, %d ONNX nodes (%d Transpose) in %.0f ms%n",
+        model, out, opset, r.frozen().graph().getNodeCount(), r.optimized().nodesAfter(),
+        r.model().getGraph().getNodeCount(), transposes, r.exportNanos() / 1e6);
+    Printing.onnxValues(pw, "inputs", r.model().getGraph().getInputList());
+    Printing.onnxValues(pw, "outputs", r.model().getGraph().getOutputList());
     if (r.verification() == null) {
       pw.println("  verification: skipped (--no-verify)");
     } else if (r.verification().skippedBecause() != null) {

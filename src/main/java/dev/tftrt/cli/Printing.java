@@ -18,6 +18,18 @@ final class Printing {
     for (TensorSpec s : specs) out.println("    " + s.describe());
   }
 
+  /** ONNX graph inputs or outputs: name, element type and dims (named dims are dynamic). */
+  static void onnxValues(PrintWriter out, String title, List<dev.tftrt.convert.onnx.ValueInfoProto> values) {
+    out.println("  " + title + ":");
+    for (var v : values) {
+      var t = v.getType().getTensorType();
+      List<String> dims = new java.util.ArrayList<>();
+      for (var d : t.getShape().getDimList()) dims.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : "?");
+      out.println("    " + v.getName() + " " + dev.tftrt.convert.onnx.TensorProto.DataType.forNumber(t.getElemType())
+          .name().toLowerCase(java.util.Locale.ROOT) + dims);
+    }
+  }
+
   static void summary(PrintWriter out, Map<String, HostTensor> outputs) {
     for (Map.Entry<String, HostTensor> e : outputs.entrySet()) {
       HostTensor t = e.getValue();

@@ -6,6 +6,9 @@ import dev.tftrt.freeze.Freezer;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.model.TfModel;
+import dev.tftrt.optimize.Optimizer;
+import dev.tftrt.optimize.PassContext;
+import org.tensorflow.proto.GraphDef;
 import dev.tftrt.runtime.OnnxRunner;
 import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.runtime.Verification;
@@ -16,7 +19,7 @@ import java.util.Map;
 
 /**
  * What `tftrt export-onnx` does, callable from Java: open a model (any form), freeze it in
- * memory, convert everything between its inputs and outputs to one ONNX model, check it
+ * memory, fix the input shapes given, optimize (identities, constant folding, BatchNorm), convert everything between its inputs and outputs to one ONNX model, check it
  * against TensorFlow with ONNX Runtime, and write it.
  */
 public final class ExportJob {
@@ -29,19 +32,22 @@ public final class ExportJob {
   public record Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes,
       boolean verify, long seed) {}
 
-  public record Report(ModelProto model, FreezeResult frozen, Verification.Report verification,
-      long exportNanos) {}
+  public record Report(ModelProto model, FreezeResult frozen, Optimizer.Result optimized,
+      Verification.Report verification, long exportNanos) {}
 
   public static Report run(Options o) {
     try (TfModel model = TfModel.load(o.load())) {
       FreezeResult frozen = Freezer.freeze(model);
+      GraphDef graph = Freezer.withInputShapes(frozen.graph(), frozen.inputs(), o.shapes());
+      PassContext ctx = PassContext.of(tensors(frozen.inputs()), tensors(frozen.outputs()));
+      Optimizer.Result optimized = Optimizer.defaultPipeline().run(graph, ctx);
       OnnxExporter exporter = new OnnxExporter().opset(o.opset());
       for (TensorSpec in : frozen.inputs()) {
         long[] s = shapeFor(in, o.shapes());
         if (s != null) exporter.inputShape(in.tensor(), s);
       }
       long t0 = System.nanoTime();
-      ModelProto onnx = exporter.export(frozen.graph(), tensors(frozen.inputs()), tensors(frozen.outputs()));
+      ModelProto onnx = exporter.export(optimized.graph(), tensors(frozen.inputs()), tensors(frozen.outputs()));
       long nanos = System.nanoTime() - t0;
       Verification.Report v = null;
       if (o.verify()) {
@@ -51,7 +57,7 @@ public final class ExportJob {
         if (v.skippedBecause() == null && !v.passed()) throw new VerificationFailedException(v);
       }
       if (o.out() != null) AtomicFiles.write(o.out(), onnx::writeTo);
-      return new Report(onnx, frozen, v, nanos);
+      return new Report(onnx, frozen, optimized, v, nanos);
     }
   }
 

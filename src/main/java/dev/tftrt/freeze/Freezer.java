@@ -69,6 +69,30 @@ public final class Freezer {
   }
 
   /**
+   * The graph with the user's input shapes (by input key, tensor or node name) set on its
+   * Placeholders, so shape inference and constant folding can use them.
+   */
+  public static GraphDef withInputShapes(GraphDef g, List<TensorSpec> inputs, Map<String, long[]> shapes) {
+    if (shapes.isEmpty()) return g;
+    dev.tftrt.runtime.Feeds.checkShapeNames(inputs, shapes, "the model");
+    Map<String, long[]> byNode = new HashMap<>();
+    for (TensorSpec in : inputs) {
+      for (String k : List.of(in.key(), in.tensor(), TensorNames.node(in.tensor()))) {
+        if (shapes.containsKey(k)) byNode.put(TensorNames.node(in.tensor()), shapes.get(k));
+      }
+    }
+    GraphDef.Builder b = g.toBuilder();
+    for (int i = 0; i < b.getNodeCount(); i++) {
+      NodeDef n = b.getNode(i);
+      long[] s = byNode.get(n.getName());
+      if (s != null && n.getOp().equals("Placeholder")) {
+        b.setNode(i, n.toBuilder().putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(s)).build()));
+      }
+    }
+    return b.build();
+  }
+
+  /**
    * A signature input that is not a Placeholder (TF1 models often feed an Identity after their
    * parsing ops) becomes one, so what feeds it in the original is not kept.
    */

@@ -18,15 +18,17 @@ public final class Optimizer {
   }
 
   /**
-   * Identity/NoOp removal (exposes constants behind read Identities), constant folding, then
-   * BatchNorm folding.
+   * Identity/NoOp removal (exposes constants behind read Identities), constant folding and
+   * removal of Asserts it proved true, repeated until nothing more folds, then BatchNorm folding.
    */
   public static Optimizer defaultPipeline() {
     return new Optimizer(defaultPasses());
   }
 
   public static List<GraphPass> defaultPasses() {
-    return List.of(new RemoveIdentityPass(), new ConstantFoldingPass(), new BatchNormFoldingPass());
+    return List.of(new RemoveIdentityPass(),
+        new UntilStablePass(8, new ConstantFoldingPass(), new ProvenAssertPass()),
+        new BatchNormFoldingPass());
   }
 
   public List<GraphPass> passes() {

@@ -13,7 +13,6 @@ import dev.tftrt.optimize.PassContext;
 import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.SegmentPlan;
 import dev.tftrt.segment.Segmenter;
-import dev.tftrt.tensor.TensorProtos;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 
@@ -38,7 +36,7 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
 
   public static Plan make(TfModel model, Map<String, long[]> shapes, Segmenter.Options options) {
     FreezeResult frozen = Freezer.freeze(model);
-    GraphDef g = withInputShapes(frozen.graph(), frozen.inputs(), shapes);
+    GraphDef g = Freezer.withInputShapes(frozen.graph(), frozen.inputs(), shapes);
     PassContext ctx = PassContext.of(tensors(frozen.inputs()), tensors(frozen.outputs()));
     Optimizer.Result opt = Optimizer.defaultPipeline().run(g, ctx);
     TfGraph graph = new TfGraph(opt.graph(), TensorInfoTable.of(opt.graph()));
@@ -50,27 +48,6 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
 
   static List<String> tensors(List<TensorSpec> specs) {
     return specs.stream().map(TensorSpec::tensor).toList();
-  }
-
-  /** Placeholders get the shapes the user gave, so shape inference and folding can use them. */
-  static GraphDef withInputShapes(GraphDef g, List<TensorSpec> inputs, Map<String, long[]> shapes) {
-    if (shapes.isEmpty()) return g;
-    dev.tftrt.runtime.Feeds.checkShapeNames(inputs, shapes, "the model");
-    Map<String, long[]> byNode = new HashMap<>();
-    for (TensorSpec in : inputs) {
-      for (String k : List.of(in.key(), in.tensor(), TensorNames.node(in.tensor()))) {
-        if (shapes.containsKey(k)) byNode.put(TensorNames.node(in.tensor()), shapes.get(k));
-      }
-    }
-    GraphDef.Builder b = g.toBuilder();
-    for (int i = 0; i < b.getNodeCount(); i++) {
-      NodeDef n = b.getNode(i);
-      long[] s = byNode.get(n.getName());
-      if (s != null && n.getOp().equals("Placeholder")) {
-        b.setNode(i, n.toBuilder().putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(s)).build()));
-      }
-    }
-    return b.build();
   }
 
   /** Nodes by op type, in the optimized graph. */
