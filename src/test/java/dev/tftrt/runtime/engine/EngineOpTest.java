@@ -30,6 +30,7 @@ import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
 
+@SuppressWarnings("try") // registrations are try-with-resources scopes
 class EngineOpTest {
   private static final DataType F = DataType.DT_FLOAT;
 
