@@ -16,11 +16,25 @@ import java.util.TreeSet;
 public final class ConverterRegistry {
   private static volatile ConverterRegistry standard;
 
+  /**
+   * Ops that are never candidates, whatever converters a registry holds: they exist for their
+   * effects (checks, logging, ordering), which an engine would silently drop.
+   */
+  private static final Map<String, String> SIDE_EFFECTS = Map.of(
+      "Assert", "Assert is a run-time check with a side effect (failing the step), so it stays in TensorFlow.",
+      "Print", "Print logs as a side effect, so it stays in TensorFlow.",
+      "PrintV2", "PrintV2 logs as a side effect, so it stays in TensorFlow.",
+      "NoOp", "NoOp only orders other nodes through control edges and computes nothing to convert.",
+      "ControlTrigger", "ControlTrigger only orders other nodes through control edges and computes nothing to convert.");
+
   private final Map<String, OpConverter> byOp = new TreeMap<>();
 
   public ConverterRegistry(List<? extends OpConverter> converters) {
     for (OpConverter c : converters) {
       for (String op : c.opTypes()) {
+        if (SIDE_EFFECTS.containsKey(op)) {
+          throw new IllegalStateException(op + " has side effects and cannot be registered (" + c.getClass().getSimpleName() + ")");
+        }
         OpConverter prev = byOp.put(op, c);
         if (prev != null) {
           throw new IllegalStateException(op + " is handled by both " + prev.getClass().getSimpleName()
@@ -53,6 +67,8 @@ public final class ConverterRegistry {
 
   /** Empty when the node converts, else one sentence why not (without the node's name). */
   public Optional<String> validate(NodeView node) {
+    String effect = SIDE_EFFECTS.get(node.op());
+    if (effect != null) return Optional.of(effect);
     OpConverter c = byOp.get(node.op());
     if (c == null) return Optional.of("no converter handles op " + node.op() + ".");
     return c.validate(node);

@@ -30,9 +30,28 @@ public final class OnnxEmitter {
   private final Set<String> usedNames = new HashSet<>();
   private final Map<String, Integer> counters = new HashMap<>();
 
+  private Set<String> exported = Set.of();
+  private Set<String> exportOutputs = Set.of();
+
   public OnnxEmitter(TfGraph graph, int opset) {
     this.graph = graph;
     this.opset = opset;
+  }
+
+  /** Which nodes this export converts and which tensors it outputs (for multi-node patterns). */
+  void scope(Set<String> nodes, Set<String> outputTensors) {
+    this.exported = nodes;
+    this.exportOutputs = outputTensors;
+  }
+
+  /** Whether node is converted in this export (a pattern may only fuse nodes that all are). */
+  public boolean converts(String node) {
+    return exported.contains(node);
+  }
+
+  /** Whether a TensorFlow tensor is one of this export's outputs. */
+  public boolean isExportOutput(String tfTensor) {
+    return exportOutputs.contains(TensorNames.canonical(tfTensor));
   }
 
   public int opset() {

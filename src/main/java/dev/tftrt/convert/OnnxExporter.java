@@ -10,6 +10,7 @@ import dev.tftrt.convert.onnx.TypeProto;
 import dev.tftrt.convert.onnx.ValueInfoProto;
 import dev.tftrt.convert.passes.PruneUnusedPass;
 import dev.tftrt.convert.passes.TransposeCancelPass;
+import dev.tftrt.convert.passes.TransposePushPass;
 import dev.tftrt.tensor.DTypes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ public final class OnnxExporter {
   private int opset = DEFAULT_OPSET;
   private final Map<String, long[]> inputShapes = new LinkedHashMap<>();
   private final List<OnnxPass> passes = new ArrayList<>(
-      List.of(new TransposeCancelPass(), new PruneUnusedPass()));
+      List.of(new TransposePushPass(), new TransposeCancelPass(), new PruneUnusedPass()));
 
   public OnnxExporter() {
     this(ConverterRegistry.standard());
@@ -77,16 +78,21 @@ public final class OnnxExporter {
   }
 
   public ModelProto export(GraphDef graph, List<String> inputs, List<String> outputs) {
+    Map<String, NodeDef> byName = new HashMap<>();
+    for (NodeDef n : graph.getNodeList()) byName.put(n.getName(), n);
     Map<String, long[]> placeholderShapes = new HashMap<>();
     for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
-      String node = TensorNames.node(e.getKey());
-      for (NodeDef n : graph.getNodeList()) {
-        if (n.getName().equals(node) && n.getOp().startsWith("Placeholder")) {
-          placeholderShapes.put(node, e.getValue());
-        }
-      }
+      NodeDef n = byName.get(TensorNames.node(e.getKey()));
+      if (n != null && n.getOp().startsWith("Placeholder")) placeholderShapes.put(n.getName(), e.getValue());
     }
-    return export(new TfGraph(graph, TensorInfoTable.of(graph, placeholderShapes)), inputs, outputs);
+    // Inputs inside the graph (cuts) are inferred from as if they were placeholders.
+    Map<String, long[]> cuts = new LinkedHashMap<>();
+    for (String in : inputs) {
+      String c = TensorNames.canonical(in.strip());
+      NodeDef n = byName.get(TensorNames.node(c));
+      if (n != null && !n.getOp().startsWith("Placeholder")) cuts.put(c, inputShapes.get(c));
+    }
+    return export(new TfGraph(graph, TensorInfoTable.ofCut(graph, placeholderShapes, cuts)), inputs, outputs);
   }
 
   public ModelProto export(TfGraph graph, List<String> inputList, List<String> outputList) {
@@ -95,7 +101,8 @@ public final class OnnxExporter {
     List<String> outputs = canonical(graph, outputList, "output");
     Set<String> inputSet = new HashSet<>(inputs);
 
-    List<String> order = topologicalOrder(graph, inputSet, outputs);
+    List<String> cycles = new ArrayList<>();
+    List<String> order = topologicalOrder(graph, inputSet, outputs, cycles);
 
     List<Unsupported> bad = new ArrayList<>();
     for (String name : order) {
@@ -106,8 +113,12 @@ public final class OnnxExporter {
       why.ifPresent(r -> bad.add(new Unsupported(name, v.op(), r)));
     }
     if (!bad.isEmpty()) throw new UnsupportedNodesException(bad);
+    if (!cycles.isEmpty()) {
+      throw new TftrtException("the graph has a cycle through node " + cycles.get(0) + " between the given inputs and outputs.");
+    }
 
     OnnxEmitter out = new OnnxEmitter(graph, opset);
+    out.scope(new HashSet<>(order), new HashSet<>(outputs));
     GraphProto.Builder g = GraphProto.newBuilder().setName("tftrt");
     for (String in : inputs) {
       TensorInfo info = graph.info(in);
@@ -151,6 +162,11 @@ public final class OnnxExporter {
         .build();
   }
 
+  /** The number of Transpose nodes in a model: layout changes left after the passes. */
+  public static int countTransposes(ModelProto model) {
+    return TransposePushPass.count(model);
+  }
+
   /** The newest IR version that runtimes reading this opset are sure to know. */
   static int irVersion(int opset) {
     if (opset <= 18) return 8;
@@ -184,6 +200,20 @@ public final class OnnxExporter {
    * order where every node comes after its producers. Iterative, so deep graphs are fine.
    */
   static List<String> topologicalOrder(TfGraph graph, Set<String> inputs, List<String> outputs) {
+    List<String> cycles = new ArrayList<>();
+    List<String> order = topologicalOrder(graph, inputs, outputs, cycles);
+    if (!cycles.isEmpty()) {
+      throw new TftrtException("the graph has a cycle through node " + cycles.get(0) + " between the given inputs and outputs.");
+    }
+    return order;
+  }
+
+  /**
+   * As above, but a cycle (a TensorFlow while loop) does not stop the walk: each node closing
+   * one is added to cycles, so the loop's nodes can still be validated and listed.
+   */
+  static List<String> topologicalOrder(TfGraph graph, Set<String> inputs, List<String> outputs,
+      List<String> cycles) {
     List<String> order = new ArrayList<>();
     Set<String> done = new HashSet<>();
     Set<String> onStack = new HashSet<>();
@@ -217,7 +247,8 @@ public final class OnnxExporter {
           String p = TensorNames.node(t);
           if (done.contains(p)) continue;
           if (onStack.contains(p)) {
-            throw new TftrtException("the graph has a cycle through node " + p + " between the given inputs and outputs.");
+            cycles.add(p);
+            continue;
           }
           stack.push(new String[] {p, "0"});
         }

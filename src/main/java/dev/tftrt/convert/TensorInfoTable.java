@@ -69,6 +69,70 @@ public final class TensorInfoTable {
     return t;
   }
 
+  /**
+   * Like {@link #of(GraphDef, Map)}, but the graph is cut at some inner tensors: each becomes a
+   * Placeholder of the given info (dims null: as inferred on the whole graph) for its consumers,
+   * so that what follows is inferred from the cut alone, as the exported model will see it.
+   *
+   * @param cuts canonical tensor name ("node:i") -> dims (-1 unknown), or null to keep inferred
+   */
+  public static TensorInfoTable ofCut(GraphDef graph, Map<String, long[]> placeholderShapes,
+      Map<String, long[]> cuts) {
+    TensorInfoTable whole = of(graph, placeholderShapes);
+    if (cuts.isEmpty()) return whole;
+    Map<String, String> replacement = new HashMap<>();
+    GraphDef.Builder b = graph.toBuilder();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (NodeDef n : graph.getNodeList()) names.add(n.getName());
+    int k = 0;
+    Map<String, TensorInfo> cutInfo = new HashMap<>();
+    for (Map.Entry<String, long[]> e : cuts.entrySet()) {
+      TensorInfo inferred = whole.get(e.getKey());
+      long[] dims = e.getValue() != null ? e.getValue() : inferred.dims();
+      cutInfo.put(e.getKey(), new TensorInfo(inferred.dtype(), dims));
+      String ph;
+      do {
+        ph = "_tftrt_cut_" + k++;
+      } while (names.contains(ph));
+      replacement.put(e.getKey(), ph);
+      AttrValue shape;
+      if (dims == null) {
+        shape = AttrValue.newBuilder().setShape(TensorShapeProto.newBuilder().setUnknownRank(true)).build();
+      } else {
+        TensorShapeProto.Builder sp = TensorShapeProto.newBuilder();
+        for (long d : dims) sp.addDimBuilder().setSize(d);
+        shape = AttrValue.newBuilder().setShape(sp).build();
+      }
+      b.addNode(NodeDef.newBuilder().setName(ph).setOp("Placeholder")
+          .putAttr("dtype", AttrValue.newBuilder().setType(inferred.dtype()).build())
+          .putAttr("shape", shape));
+    }
+    for (int i = 0; i < graph.getNodeCount(); i++) {
+      NodeDef n = graph.getNode(i);
+      NodeDef.Builder nb = null;
+      for (int j = 0; j < n.getInputCount(); j++) {
+        String in = n.getInput(j);
+        if (TensorNames.isControl(in)) continue;
+        String r = replacement.get(TensorNames.canonical(in));
+        if (r == null) continue;
+        if (nb == null) nb = n.toBuilder();
+        nb.setInput(j, r);
+      }
+      if (nb != null) b.setNode(i, nb);
+    }
+    TensorInfoTable t;
+    try {
+      t = of(b.build(), placeholderShapes);
+    } catch (TftrtException e) {
+      return whole; // the cut shapes contradict the graph; TensorFlow will say so at run time
+    }
+    for (String ph : replacement.values()) t.infos.remove(TensorNames.of(ph, 0));
+    // Tensors the cut made unreachable keep what the whole graph says.
+    for (Map.Entry<String, TensorInfo> e : whole.infos.entrySet()) t.infos.putIfAbsent(e.getKey(), e.getValue());
+    t.infos.putAll(cutInfo);
+    return t;
+  }
+
   private static long[] dims(Shape s) {
     if (s.isUnknown()) return null;
     long[] d = new long[s.numDimensions()];

@@ -16,6 +16,9 @@ public final class TfConstants {
 
   public static HostTensor toHost(TensorProto p) {
     DataType dt = p.getDtype();
+    // Quantized 8-bit constants (Dequantize's weights) carry plain uint8/int8 bytes.
+    if (dt == DataType.DT_QUINT8) return toHost(p.toBuilder().setDtype(DataType.DT_UINT8).build());
+    if (dt == DataType.DT_QINT8) return toHost(p.toBuilder().setDtype(DataType.DT_INT8).build());
     if (dt == DataType.DT_STRING || !DTypes.isSupported(dt)) {
       throw new TftrtException("constants of dtype " + DTypes.name(dt) + " are not supported.");
     }

@@ -61,14 +61,14 @@ class OnnxExporterTest {
     TfBuilder b = new TfBuilder();
     Output<?> x = b.placeholder("x", F32, -1, 4);
     Output<?> u = b.op("Unique").name("uniq").in(b.placeholder("v", F32, 5)).attr("T", F32).out();
-    Output<?> s = b.op("Reshape").name("reshape").in(x, b.placeholder("shape", DataType.DT_INT32, 2)).attr("T", F32).out();
+    Output<?> s = b.op("Transpose").name("transpose").in(x, b.placeholder("perm", DataType.DT_INT32, 2)).attr("T", F32).out();
     b.op("AddV2").name("out").in(s, u).attr("T", F32).build();
     UnsupportedNodesException e = assertThrows(UnsupportedNodesException.class,
-        () -> new OnnxExporter().export(b.graphDef(), List.of("x", "shape"), List.of("out")));
+        () -> new OnnxExporter().export(b.graphDef(), List.of("x", "perm"), List.of("out")));
     assertEquals(3, e.nodes().size(), e.getMessage());
     assertEquals("3 nodes do not convert to ONNX: v (Placeholder): it is a graph input that is not "
-        + "among the given inputs; uniq (Unique): no converter handles op Unique; reshape (Reshape): "
-        + "its input 'shape' must be a constant, and shape:0 is computed.", e.getMessage().replace("\n", " "));
+        + "among the given inputs; uniq (Unique): no converter handles op Unique; transpose (Transpose): "
+        + "its input 'perm' must be a constant, and perm:0 is computed.", e.getMessage().replace("\n", " "));
   }
 
   @Test

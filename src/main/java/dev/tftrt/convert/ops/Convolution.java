@@ -99,11 +99,15 @@ public final class Convolution extends BaseConverter {
     }
     long[] strides = spatialOf(n.attrInts("strides", null), sp);
     long[] dil = spatialOf(n.attrInts("dilations", null), sp);
-    String x = Layout.nchw(out, out.input(n, 0), rank);
+    java.util.Optional<DilatedConv.Match> atrous = sp == 2 ? DilatedConv.around(n, out) : java.util.Optional.empty();
+    String in = atrous.isPresent() ? out.input(atrous.get().s2b(), 0) : out.input(n, 0);
+    if (atrous.isPresent()) dil = atrous.get().dilations();
+    String x = Layout.nchw(out, in, rank);
     OnnxEmitter.Node conv = out.node("Conv").in(x, out.constant(n.name() + "/filter", w))
         .attr("kernel_shape", kernel).attr("strides", strides).attr("dilations", dil)
         .attr("group", group);
-    padding(n, out, conv, kernel, strides, dil, sp);
+    if (atrous.isPresent()) conv.attr("pads", atrous.get().pads());
+    else padding(n, out, conv, kernel, strides, dil, sp);
     Layout.nhwc(out, conv.emit(), rank, out.output(n, 0));
   }
 

@@ -21,6 +21,8 @@ public final class Reduce extends BaseConverter {
         "Mean", "Sum", "Max", "Min", "Prod");
     register(Signature.builder().tensor("input").weight("dimension").types("T", Signature.NUMBERS)
         .types("output_type", Signature.INDICES).build(), "ArgMax", "ArgMin");
+    register(Signature.builder().tensor("input").weight("reduction_indices").types("Tidx", Signature.INDICES).build(),
+        "All", "Any");
   }
 
   @Override
@@ -41,10 +43,19 @@ public final class Reduce extends BaseConverter {
       out.node("Identity").in(x).out(y).emit();
       return;
     }
-    String op = ONNX.get(n.op());
+    boolean logical = n.op().equals("All") || n.op().equals("Any");
+    if (logical) {
+      // All = min over {0, 1}, Any = max; reduced as int32, which every backend reduces.
+      x = out.node("Cast").in(x).attr("to", (long) dev.tftrt.convert.onnx.TensorProto.DataType.INT32_VALUE).emit();
+    }
+    String op = logical ? (n.op().equals("All") ? "ReduceMin" : "ReduceMax") : ONNX.get(n.op());
+    String reduced = logical ? out.unique(n.name() + "/reduced") : y;
     OnnxEmitter.Node r = out.node(op).in(x).attr("keepdims", n.attrBool("keep_dims", false) ? 1L : 0L);
     if (op.equals("ReduceSum") || out.opset() >= 18) r.in(out.int64s("axes", axes));
     else r.attr("axes", axes);
-    r.out(y).emit();
+    r.out(reduced).emit();
+    if (logical) {
+      out.node("Cast").in(reduced).attr("to", (long) dev.tftrt.convert.onnx.TensorProto.DataType.BOOL_VALUE).out(y).emit();
+    }
   }
 }

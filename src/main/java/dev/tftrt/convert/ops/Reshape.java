@@ -9,10 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Reshape, Squeeze and ExpandDims: shape changes whose targets are constants. */
+/**
+ * Reshape (constant or computed target shape), Squeeze and ExpandDims. A computed shape is cast
+ * to int64 and read with allowzero from opset 14 on (at opset 13 a computed 0 would copy the
+ * input dimension, which only matters for empty tensors).
+ */
 public final class Reshape extends BaseConverter {
   public Reshape() {
-    register(Signature.builder().tensor("tensor").weight("shape").types("T", Signature.ANY).build(), "Reshape");
+    register(Signature.builder().tensor("tensor").tensor("shape").types("T", Signature.ANY).build(), "Reshape");
     register(Signature.builder().tensor("input").types("T", Signature.ANY).build(), "Squeeze");
     register(Signature.builder().tensor("input").weight("dim").types("T", Signature.ANY).build(), "ExpandDims");
   }
@@ -21,6 +25,7 @@ public final class Reshape extends BaseConverter {
   protected Optional<String> check(NodeView n) {
     switch (n.op()) {
       case "Reshape":
+        if (!n.isConstant(1)) return ok(); // computed shapes: ONNX Reshape with allowzero (opset 14+)
         for (long d : n.constantLongs(1)) {
           if (d == 0) return reject("its target shape has a 0, which ONNX reads as 'copy this dimension'.");
         }
@@ -47,7 +52,14 @@ public final class Reshape extends BaseConverter {
     String y = out.output(n, 0);
     switch (n.op()) {
       case "Reshape":
-        out.node("Reshape").in(x, out.int64s(n.name() + "/shape", n.constantLongs(1))).out(y).emit();
+        if (n.isConstant(1)) {
+          out.node("Reshape").in(x, out.int64s(n.name() + "/shape", n.constantLongs(1))).out(y).emit();
+        } else {
+          // A computed shape may hold a 0 (an empty dimension) that ONNX must not read as "copy".
+          OnnxEmitter.Node r = out.node("Reshape").in(x, Fill.int64(n, out, 1));
+          if (out.opset() >= 14) r.attr("allowzero", 1L);
+          r.out(y).emit();
+        }
         break;
       case "Squeeze": {
         long[] dims = n.attrInts("squeeze_dims", new long[0]);

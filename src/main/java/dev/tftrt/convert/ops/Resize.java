@@ -9,19 +9,20 @@ import java.util.Optional;
 import org.tensorflow.proto.DataType;
 
 /**
- * ResizeBilinear and ResizeNearestNeighbor (NHWC, constant size) as ONNX Resize on NCHW, with
+ * ResizeBilinear and ResizeNearestNeighbor (NHWC; constant or computed size) as ONNX Resize on NCHW, with
  * the coordinate mapping matching TensorFlow's align_corners / half_pixel_centers flags.
  */
 public final class Resize extends BaseConverter {
   public Resize() {
-    register(Signature.builder().tensor("images").weight("size")
+    register(Signature.builder().tensor("images").tensor("size")
         .types("T", DataType.DT_FLOAT, DataType.DT_HALF).build(), "ResizeBilinear", "ResizeNearestNeighbor");
   }
 
   @Override
   protected Optional<String> check(NodeView n) {
     if (n.inputRank(0) >= 0 && n.inputRank(0) != 4) return reject("its input has rank " + n.inputRank(0) + ", not 4.");
-    if (n.constantLongs(1).length != 2) return reject("size must hold two values.");
+    if (n.isConstant(1) && n.constantLongs(1).length != 2) return reject("size must hold two values.");
+    if (!n.isConstant(1) && n.inputInfo(1).hasRank() && n.inputInfo(1).rank() != 1) return reject("size must be a vector of two values.");
     if (n.attrBool("align_corners", false) && n.attrBool("half_pixel_centers", false)) {
       return reject("align_corners and half_pixel_centers cannot both be set.");
     }
@@ -30,15 +31,16 @@ public final class Resize extends BaseConverter {
 
   @Override
   public void convert(NodeView n, OnnxEmitter out) {
-    long[] hw = n.constantLongs(1);
+    long[] hw = n.isConstant(1) ? n.constantLongs(1) : null;
     String x = Layout.nchw(out, out.input(n, 0), 4);
     TensorInfo in = n.inputInfo(0);
     String sizes;
-    if (in.hasRank() && in.dim(0) >= 0 && in.dim(3) >= 0) {
+    if (hw != null && in.hasRank() && in.dim(0) >= 0 && in.dim(3) >= 0) {
       sizes = out.int64s("sizes", in.dim(0), in.dim(3), hw[0], hw[1]);
     } else {
       String nc = out.node("Slice").in(out.op("Shape", x), out.int64s("starts", 0), out.int64s("ends", 2)).emit();
-      sizes = out.node("Concat").in(nc, out.int64s("hw", hw)).attr("axis", 0L).emit();
+      String size = hw != null ? out.int64s("hw", hw) : Fill.int64(n, out, 1);
+      sizes = out.node("Concat").in(nc, size).attr("axis", 0L).emit();
     }
     boolean align = n.attrBool("align_corners", false);
     boolean half = n.attrBool("half_pixel_centers", false);

@@ -36,6 +36,9 @@ public final class StandardConverters {
         new Einsum(),
         new Cumsum(),
         new TopK(),
-        new Lrn());
+        new Lrn(),
+        new ConvTranspose(),
+        new SpaceBatch(),
+        new Quantization());
   }
 }

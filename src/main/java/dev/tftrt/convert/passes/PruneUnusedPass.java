@@ -28,9 +28,10 @@ public final class PruneUnusedPass implements OnnxPass {
       boolean used = false;
       for (String o : n.getOutputList()) if (live.contains(o)) used = true;
       if (!used) continue;
-      kept.add(0, n);
+      kept.add(n);
       live.addAll(n.getInputList());
     }
+    java.util.Collections.reverse(kept); // collected backwards; adding at the front would be O(n^2)
     List<TensorProto> inits = new ArrayList<>();
     for (TensorProto t : graph.getInitializerList()) if (live.contains(t.getName())) inits.add(t);
     if (kept.size() == nodes.size() && inits.size() == graph.getInitializerCount()) return graph;

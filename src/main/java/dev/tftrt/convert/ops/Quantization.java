@@ -1,0 +1,210 @@
+package dev.tftrt.convert.ops;
+
+import dev.tftrt.convert.BaseConverter;
+import dev.tftrt.convert.NodeView;
+import dev.tftrt.convert.OnnxEmitter;
+import dev.tftrt.convert.Signature;
+import dev.tftrt.tensor.HostTensor;
+import java.util.Optional;
+import org.tensorflow.proto.DataType;
+
+/**
+ * TensorFlow's simulated quantization as explicit ONNX QuantizeLinear/DequantizeLinear pairs
+ * (what TensorRT fuses into INT8 kernels), per tensor, 8 bits, with constant ranges:
+ *
+ * <ul>
+ *   <li>FakeQuantWithMinMaxArgs/Vars: TensorFlow first nudges [min, max] so that 0 is exactly
+ *       representable: scale = (max - min) / (qmax - qmin), zero point = round(qmin - min /
+ *       scale) clamped to [qmin, qmax] (qmin = 1 with narrow_range, else 0; qmax = 255). That is
+ *       a uint8 Q/DQ with that scale and zero point; narrow_range adds a Clip to the nudged range.
+ *   <li>QuantizeAndDequantizeV2/V3/V4: symmetric (zero point 0) int8 or uint8; the scale is fixed
+ *       by whichever of min and max is more constraining, and the other end is widened to match.
+ *       The range must be given as constants, or the input itself must be constant.
+ *   <li>Dequantize of constant quint8/qint8 weights (MIN_COMBINED, SCALED): DequantizeLinear,
+ *       plus an Add of min_range where MIN_COMBINED's offset is not an integer zero point.
+ * </ul>
+ * Values exactly halfway between two levels may round the other way (ONNX rounds half to even,
+ * FakeQuant rounds half up); every other value is bit-for-bit the same level.
+ */
+public final class Quantization extends BaseConverter {
+  public Quantization() {
+    register(Signature.builder().tensor("inputs").build(), "FakeQuantWithMinMaxArgs");
+    register(Signature.builder().tensor("inputs").weight("min").weight("max").build(), "FakeQuantWithMinMaxVars");
+    Signature qdq = Signature.builder().tensor("input").weight("input_min").weight("input_max")
+        .types("T", Signature.FLOATS).build();
+    register(qdq, "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV4");
+    register(Signature.builder().tensor("input").weight("input_min").weight("input_max").weight("num_bits")
+        .types("T", Signature.FLOATS).build(), "QuantizeAndDequantizeV3");
+    register(Signature.builder().weight("input").weight("min_range").weight("max_range")
+        .types("T", DataType.DT_QUINT8, DataType.DT_QINT8).build(), "Dequantize");
+  }
+
+  // ---- FakeQuant ----
+
+  /** TensorFlow's nudged range: {scale, zero point, nudged min, nudged max}, in float32. */
+  static float[] nudge(float min, float max, boolean narrow) {
+    float qmin = narrow ? 1f : 0f;
+    float qmax = 255f;
+    float scale = (max - min) / (qmax - qmin);
+    float zpFromMin = qmin - min / scale;
+    float zp;
+    if (zpFromMin < qmin) zp = qmin;
+    else if (zpFromMin > qmax) zp = qmax;
+    else zp = (float) Math.round((double) zpFromMin); // std::round: half away from zero (>= 0 here)
+    return new float[] {scale, zp, (qmin - zp) * scale, (qmax - zp) * scale};
+  }
+
+  private static float[] fakeQuantRange(NodeView n) {
+    if (n.op().equals("FakeQuantWithMinMaxArgs")) return new float[] {n.attrFloat("min", -6f), n.attrFloat("max", 6f)};
+    return new float[] {(float) scalar(n, 1), (float) scalar(n, 2)};
+  }
+
+  private static double scalar(NodeView n, int i) {
+    return n.constant(i).orElseThrow().getDouble(0);
+  }
+
+  // ---- QuantizeAndDequantize ----
+
+  /** {scale used by TF (x * scale), inverse scale, clamp min, clamp max}. */
+  static double[] qdqParams(float minRange, float maxRange, boolean signed, boolean narrow) {
+    float minFixed = signed ? (narrow ? -127f : -128f) : 0f;
+    float maxFixed = signed ? 127f : 255f;
+    float fromMin = minFixed * minRange > 0 ? minFixed / minRange : Float.MAX_VALUE;
+    float fromMax = maxFixed * maxRange > 0 ? maxFixed / maxRange : Float.MAX_VALUE;
+    float scale;
+    float inverse;
+    if (fromMin < fromMax) {
+      scale = fromMin;
+      inverse = minRange / minFixed;
+      maxRange = maxFixed * inverse;
+    } else {
+      scale = fromMax;
+      inverse = maxRange / maxFixed;
+      minRange = minFixed * inverse;
+    }
+    return new double[] {scale, inverse, minRange, maxRange};
+  }
+
+  private static float[] qdqRange(NodeView n) {
+    if (n.attrBool("range_given", false)) return new float[] {(float) scalar(n, 1), (float) scalar(n, 2)};
+    HostTensor x = n.constant(0).orElseThrow();
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (long i = 0; i < x.numElements(); i++) {
+      lo = Math.min(lo, x.getDouble(i));
+      hi = Math.max(hi, x.getDouble(i));
+    }
+    return new float[] {(float) lo, (float) hi};
+  }
+
+  @Override
+  protected Optional<String> check(NodeView n) {
+    switch (n.op()) {
+      case "FakeQuantWithMinMaxArgs":
+      case "FakeQuantWithMinMaxVars": {
+        if (n.attrInt("num_bits", 8) != 8) return reject("num_bits is " + n.attrInt("num_bits", 8) + "; only 8 converts to INT8 Q/DQ.");
+        float[] r = fakeQuantRange(n);
+        if (!(r[0] < r[1])) return reject("min " + r[0] + " is not below max " + r[1] + ".");
+        return ok();
+      }
+      case "Dequantize": {
+        String mode = n.attrString("mode", "MIN_COMBINED");
+        if (!mode.equals("MIN_COMBINED") && !mode.equals("SCALED")) return reject("mode " + mode + " is not supported; MIN_COMBINED and SCALED are.");
+        if (n.attrInt("axis", -1) != -1) return reject("per-channel dequantization (axis " + n.attrInt("axis", -1) + ") is not supported.");
+        DataType dt = n.attrType("dtype");
+        if (dt != null && dt != DataType.DT_FLOAT) return reject("dtype must be float32.");
+        if (n.constant(1).orElseThrow().numElements() != 1 || n.constant(2).orElseThrow().numElements() != 1) {
+          return reject("min_range and max_range must be scalars.");
+        }
+        if (!(scalar(n, 1) <= scalar(n, 2))) return reject("min_range is above max_range.");
+        return ok();
+      }
+      default: {
+        long bits = n.op().equals("QuantizeAndDequantizeV3") ? n.constantLongs(3)[0] : n.attrInt("num_bits", 8);
+        if (bits != 8) return reject("num_bits is " + bits + "; only 8 converts to INT8 Q/DQ.");
+        if (n.attrInt("axis", -1) != -1) return reject("per-channel quantization (axis " + n.attrInt("axis", -1) + ") is not supported.");
+        if (n.attrBool("range_given", false)) {
+          if (n.constant(1).orElseThrow().numElements() != 1 || n.constant(2).orElseThrow().numElements() != 1) {
+            return reject("input_min and input_max must be scalars.");
+          }
+        } else if (!n.isConstant(0)) {
+          return reject("range_given is false, so the range is the input's own at run time; only a constant input converts.");
+        }
+        float[] r = qdqRange(n);
+        if (r[0] > r[1]) return reject("input_min is above input_max.");
+        double[] p = qdqParams(r[0], r[1], n.attrBool("signed_input", true), n.attrBool("narrow_range", false));
+        if (!(p[1] > 0) || Double.isInfinite(p[0])) return reject("the range [" + r[0] + ", " + r[1] + "] holds no non-zero value to scale to.");
+        return ok();
+      }
+    }
+  }
+
+  @Override
+  public void convert(NodeView n, OnnxEmitter out) {
+    String y = out.output(n, 0);
+    String name = n.name();
+    switch (n.op()) {
+      case "FakeQuantWithMinMaxArgs":
+      case "FakeQuantWithMinMaxVars": {
+        float[] r = fakeQuantRange(n);
+        boolean narrow = n.attrBool("narrow_range", false);
+        float[] p = nudge(r[0], r[1], narrow);
+        String x = out.input(n, 0);
+        DataType t = DataType.DT_FLOAT;
+        if (narrow) x = out.op("Clip", x, out.scalar(name + "/nudged_min", t, p[2]), out.scalar(name + "/nudged_max", t, p[3]));
+        qdq(out, name, x, p[0], HostTensor.scalarOf(DataType.DT_UINT8, p[1]), y);
+        break;
+      }
+      case "Dequantize":
+        dequantize(n, out, y);
+        break;
+      default: {
+        float[] r = qdqRange(n);
+        boolean signed = n.attrBool("signed_input", true);
+        boolean narrow = n.attrBool("narrow_range", false);
+        double[] p = qdqParams(r[0], r[1], signed, narrow);
+        String x = out.input(n, 0);
+        DataType t = n.attrType("T");
+        if (narrow) x = out.op("Clip", x, out.scalar(name + "/min", t, p[2]), out.scalar(name + "/max", t, p[3]));
+        HostTensor zp = HostTensor.scalarOf(signed ? DataType.DT_INT8 : DataType.DT_UINT8, 0);
+        qdq(out, name, x, (float) p[1], zp, y);
+      }
+    }
+  }
+
+  private static void qdq(OnnxEmitter out, String name, String x, float scale, HostTensor zp, String y) {
+    String s = out.scalar(name + "/scale", DataType.DT_FLOAT, scale);
+    String z = out.constant(name + "/zero_point", zp);
+    String q = out.node("QuantizeLinear").in(x, s, z).emit();
+    out.node("DequantizeLinear").in(q, s, z).out(y).emit();
+  }
+
+  private static void dequantize(NodeView n, OnnxEmitter out, String y) {
+    boolean signed = n.attrType("T") == DataType.DT_QINT8;
+    float min = (float) scalar(n, 1);
+    float max = (float) scalar(n, 2);
+    String q = out.input(n, 0); // the constant, written as uint8/int8
+    float scale;
+    float zp = 0;
+    boolean addMin = false;
+    if (n.attrString("mode", "MIN_COMBINED").equals("MIN_COMBINED")) {
+      scale = (max - min) / 255f;
+      if (signed) zp = -128;
+      addMin = min != 0;
+    } else if (!signed) {
+      scale = max / 255f;
+    } else {
+      float minExpected = n.attrBool("narrow_range", false) ? -127f : -128f;
+      scale = Math.max(min / minExpected, max / 127f);
+    }
+    String s = out.scalar(n.name() + "/scale", DataType.DT_FLOAT, scale);
+    String z = out.constant(n.name() + "/zero_point", HostTensor.scalarOf(signed ? DataType.DT_INT8 : DataType.DT_UINT8, zp));
+    if (!addMin) {
+      out.node("DequantizeLinear").in(q, s, z).out(y).emit();
+    } else {
+      String d = out.node("DequantizeLinear").in(q, s, z).emit();
+      out.node("Add").in(d, out.scalar(n.name() + "/min", DataType.DT_FLOAT, min)).out(y).emit();
+    }
+  }
+
+}

@@ -1,0 +1,75 @@
+package dev.tftrt.convert;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.tftrt.convert.passes.PruneUnusedPass;
+import dev.tftrt.convert.passes.TransposeCancelPass;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tensorflow.Output;
+import org.tensorflow.proto.DataType;
+
+/** Transposes move through layout-agnostic ops and cancel; outputs stay equal. */
+class TransposePushTest {
+  private static final DataType F32 = DataType.DT_FLOAT;
+  private final Rand rand = new Rand(11);
+
+  private Output<?> conv(TfBuilder b, String op, Output<?> x, long... f) {
+    return b.op(op).in(x, b.constant(rand.floats(f))).attr("T", F32).attr("strides", new long[] {1, 1, 1, 1})
+        .attr("padding", "SAME").out();
+  }
+
+  private Output<?> bnRelu6(TfBuilder b, Output<?> x, int c) {
+    Output<?> y = b.op("FusedBatchNormV3").in(x, b.constant(rand.floats(c)), b.constant(rand.floats(c)),
+        b.constant(rand.floats(c)), b.constant(rand.range(0.5, 2, c))).attr("T", F32).attr("U", F32)
+        .attr("is_training", false).out();
+    return b.op("Relu6").in(y).attr("T", F32).out();
+  }
+
+  /** MobileNetV2-style: conv-bn-relu6, depthwise-bn-relu6, project, residual add, concat, pad, mean. */
+  private TfBuilder mobilenetBlock(boolean keepDims) {
+    TfBuilder b = new TfBuilder();
+    Output<?> x = b.placeholder("x", F32, -1, 8, 8, 4);
+    Output<?> e = bnRelu6(b, conv(b, "Conv2D", x, 1, 1, 4, 8), 8);
+    Output<?> d = bnRelu6(b, conv(b, "DepthwiseConv2dNative", e, 3, 3, 8, 1), 8);
+    Output<?> p = conv(b, "Conv2D", d, 1, 1, 8, 4);
+    Output<?> r = b.op("AddV2").in(p, x).attr("T", F32).out();
+    Output<?> s = b.op("Mul").in(r, b.floats(new long[] {4}, 1f, 2f, 3f, 4f)).attr("T", F32).out();
+    Output<?> c = b.op("ConcatV2").in().inList(s, r).in(b.scalarInt(3)).attr("T", F32).attr("N", 2L).attr("Tidx", DataType.DT_INT32).out();
+    Output<?> pad = b.op("Pad").in(c, b.constant(dev.tftrt.tensor.HostTensor.ofInts(new long[] {4, 2}, 0, 0, 1, 2, 0, 1, 0, 0)))
+        .attr("T", F32).out();
+    Output<?> q = conv(b, "Conv2D", pad, 3, 3, 8, 6);
+    b.op("Mean").name("out").in(q, b.ints(1, 2)).attr("T", F32).attr("keep_dims", keepDims).build();
+    return b;
+  }
+
+  @Test
+  void chainOfLayersKeepsNoTransposesBetweenThem() {
+    for (boolean keep : new boolean[] {true, false}) {
+      TfBuilder b = mobilenetBlock(keep);
+      OnnxCheck c = OnnxCheck.of(b).feed("x", rand.floats(2, 8, 8, 4)).outputs("out").tol(1e-4, 1e-4).run();
+      // In, out, and one left where the residual sum is read by two element-wise ops (Mul and
+      // Concat): a transpose is only pushed below a single reader, never duplicated.
+      assertEquals(4, c.count("Transpose"), OnnxCheck.describe(c.model()));
+      assertEquals(c.count("Transpose"), OnnxExporter.countTransposes(c.model()));
+      // Only cancelling direct pairs (the previous pass) leaves the ones around add/mul/concat/pad.
+      OnnxCheck old = OnnxCheck.of(b).exporter(new OnnxExporter().passes(List.of(new TransposeCancelPass(), new PruneUnusedPass())))
+          .feed("x", rand.floats(2, 8, 8, 4)).outputs("out").tol(1e-4, 1e-4).run();
+      assertEquals(true, old.count("Transpose") > c.count("Transpose"), "push pass helps: " + old.count("Transpose"));
+    }
+  }
+
+  @Test
+  void softmaxAndBroadcastConstantsArePermuted() {
+    TfBuilder b = new TfBuilder();
+    Output<?> x = b.placeholder("x", F32, 1, 5, 6, 3);
+    Output<?> y = conv(b, "Conv2D", x, 3, 3, 3, 4);
+    Output<?> z = b.op("Sub").in(b.constant(rand.floats(6, 1)), y).attr("T", F32).out();
+    Output<?> s = b.op("Softmax").in(z).attr("T", F32).out();
+    Output<?> m = b.op("Maximum").in(s, b.floats(new long[] {}, 0.1f)).attr("T", F32).out();
+    conv(b, "Conv2D", m, 1, 1, 4, 2);
+    b.op("Identity").name("out").in(b.graph().operation("conv2d_2").output(0)).attr("T", F32).build();
+    OnnxCheck c = OnnxCheck.of(b).feed("x", rand.floats(1, 5, 6, 3)).outputs("out").tol(1e-4, 1e-5).run();
+    assertEquals(2, c.count("Transpose"), OnnxCheck.describe(c.model()));
+  }
+}
