@@ -38,7 +38,7 @@ final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
-    try (ModelRunner ma = Models.open(common.load(a)); ModelRunner mb = Models.open(common.load(b))) {
+    try (ModelRunner ma = Models.open(common.load(a), common.backend); ModelRunner mb = Models.open(common.load(b), common.backend)) {
       var feeds = inputs.feeds(ma, common.shapes());
       Verification.Report r = Verification.run(ma, mb, feeds, common.shapes(), inputs.seed, rtol, atol);
       pw.printf("compared %s (reference) with %s, inputs: %s, rtol %g, atol %g%n", a, b, inputs.describe(), rtol, atol);

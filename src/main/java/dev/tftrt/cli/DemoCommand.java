@@ -2,6 +2,7 @@ package dev.tftrt.cli;
 
 import dev.tftrt.demo.DemoModel;
 import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.runtime.Models;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {"Builds a small convolutional classifier with TensorFlow Java, saves it as a SavedModel,",
-        "freezes it and compares the frozen graph with the SavedModel. Needs no arguments or downloads."})
+        "freezes it, converts it (engine nodes running ONNX Runtime on a CPU), and compares each result",
+        "with the SavedModel. Needs no arguments or downloads."})
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the models (default: a new temporary folder).")
   Path dir;
@@ -57,8 +59,24 @@ final class DemoCommand implements Callable<Integer> {
       Printing.diffs(out, v.diffs());
       if (!v.passed()) throw new Main.CheckFailedException("the frozen demo model does not match the SavedModel.");
     }
+    out.println("4. converting it: segments become engine nodes (ONNX inside), spliced into the graph");
+    Path converted = root.resolve("converted");
+    ConvertJob.Report c = ConvertJob.run(ConvertJob.Options.of(LoadOptions.of(saved), converted));
+    int[] heavy = c.plan().computeHeavyInEngines();
+    out.printf("   %s: %d engine(s), %d of %d conv/matmul ops inside them, %d node(s) left in TensorFlow%n",
+        converted, c.engines().size(), heavy[0], heavy[1], c.plan().segments().rejected().size());
+    c.backends().forEach((node, backend) -> out.println("   " + node + " runs on " + backend));
+
+    out.println("5. comparing the converted model with the SavedModel on a batch of 8 random images");
+    try (ModelRunner a = Models.open(LoadOptions.of(saved)); ModelRunner b = Models.open(LoadOptions.of(converted))) {
+      Verification.Report v = Verification.run(a, b, null, Map.of("image", new long[] {8, 16, 16, 3}), seed + 1,
+          ConvertJob.RTOL, ConvertJob.ATOL);
+      Printing.diffs(out, v.diffs());
+      if (!v.passed()) throw new Main.CheckFailedException("the converted demo model does not match the SavedModel.");
+    }
     out.println("done: models are in " + root);
-    out.println("next: bin/tftrt run " + frozen + " --random --shape image=4,16,16,3");
+    out.println("next: bin/tftrt inspect " + converted + "   or   bin/tftrt run " + converted
+        + " --random --shape image=4,16,16,3");
     return Main.OK;
   }
 }

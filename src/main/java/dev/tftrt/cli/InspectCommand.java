@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
         "segments (engines) with their sizes and boundaries, each node left in TensorFlow with the reason,",
         "and the share of compute-heavy ops (conv, matmul) inside engines."})
 final class InspectCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Any TensorFlow model tftrt reads.")
+  @Parameters(index = "0", paramLabel = "MODEL|OUTDIR", description = "Any TensorFlow model tftrt reads, or a converted folder.")
   Path model;
 
   @Option(names = "--json", description = "Print the report as JSON.")
@@ -33,6 +33,17 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter pw = spec.commandLine().getOut();
+    if (dev.tftrt.splice.ConvertedModel.isConverted(model)) {
+      // A converted folder: show the report written when it was converted.
+      dev.tftrt.splice.ConvertedModel.readManifest(model);
+      Path report = model.resolve(json ? "report.json" : "report.md");
+      if (!java.nio.file.Files.isRegularFile(report)) {
+        throw new dev.tftrt.TftrtException(model + " is a converted model without its " + report.getFileName() + ".");
+      }
+      pw.print(java.nio.file.Files.readString(report));
+      if (json) pw.println();
+      return Main.OK;
+    }
     try (TfModel m = TfModel.load(common.load(model))) {
       Plan p = Plan.make(m, common.shapes(), segmentOptions.options());
       if (json) {

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tftrt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Freezes TensorFlow models, converts what TensorRT can run, and checks the results.",
-    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, InspectCommand.class, RunCommand.class,
+    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, ConvertCommand.class, InspectCommand.class,
+        RunCommand.class,
         CompareCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class})

@@ -31,7 +31,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
-    try (ModelRunner m = Models.open(common.load(model))) {
+    try (ModelRunner m = Models.open(common.load(model), common.backend)) {
       Map<String, HostTensor> feeds = inputs.feeds(m, common.shapes());
       long t0 = System.nanoTime();
       Map<String, HostTensor> results = m.run(feeds);

@@ -32,11 +32,11 @@ public record Sidecar(String format, String source, String sourceFormat, String 
 
   /** One input or output: signature name, tensor, dtype name (float32...) and shape. */
   public record Tensor(String name, String tensor, String dtype, long[] shape) {
-    static Tensor of(TensorSpec s) {
+    public static Tensor of(TensorSpec s) {
       return new Tensor(s.key(), s.tensor(), DTypes.name(s.dtype()), s.shape());
     }
 
-    TensorSpec toSpec(Path file) {
+    public TensorSpec toSpec(Path file) {
       DataType t = DTypes.fromName(dtype);
       if (t == null) throw new TftrtException(file + " names an unknown dtype '" + dtype + "'.");
       return new TensorSpec(name, tensor, t, shape);

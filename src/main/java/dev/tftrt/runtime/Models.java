@@ -8,11 +8,19 @@ public final class Models {
   private Models() {}
 
   public static ModelRunner open(LoadOptions o) {
+    return open(o, null);
+  }
+
+  /** As {@link #open(LoadOptions)}; a converted model runs its engines on backend (null: their own). */
+  public static ModelRunner open(LoadOptions o, String backend) {
     if (o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx")) {
       if (!java.nio.file.Files.isRegularFile(o.path())) {
         throw new dev.tftrt.TftrtException(o.path() + " does not exist.");
       }
       return OnnxRunner.open(o.path());
+    }
+    if (dev.tftrt.splice.ConvertedModel.isConverted(o.path())) {
+      return new ConvertedRunner(TftrtModel.load(o.path(), backend));
     }
     return new TfRunner(TfModel.load(o));
   }

@@ -75,7 +75,8 @@ public final class OnnxRunner implements ModelRunner {
     return r;
   }
 
-  static DataType dtype(OnnxJavaType t, String name) {
+  /** The TensorFlow dtype of an ONNX Runtime element type; {@code name} is for the message. */
+  public static DataType dtype(OnnxJavaType t, String name) {
     switch (t) {
       case FLOAT: return DataType.DT_FLOAT;
       case DOUBLE: return DataType.DT_DOUBLE;
@@ -139,7 +140,8 @@ public final class OnnxRunner implements ModelRunner {
     return OnnxTensor.createTensor(environment(), direct, t.shape(), javaType(t.dtype()));
   }
 
-  static OnnxJavaType javaType(DataType t) {
+  /** The ONNX Runtime element type of a TensorFlow dtype. */
+  public static OnnxJavaType javaType(DataType t) {
     switch (t) {
       case DT_FLOAT: return OnnxJavaType.FLOAT;
       case DT_DOUBLE: return OnnxJavaType.DOUBLE;

@@ -94,6 +94,61 @@ public final class AtomicFiles {
     }
   }
 
+  /** Fills a folder. */
+  @FunctionalInterface
+  public interface FolderWriter {
+    void fill(Path folder) throws IOException;
+  }
+
+  /**
+   * Writes a whole folder: filled under a hidden temporary name beside target, then moved into
+   * place; an existing target is replaced only once the new one is complete, and is put back if
+   * the move fails.
+   */
+  public static void writeFolder(Path target, FolderWriter writer) {
+    Path abs = target.toAbsolutePath();
+    Path parent = abs.getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new TftrtException("cannot write " + target + ": its folder does not exist.");
+    }
+    if (Files.exists(abs) && !Files.isDirectory(abs)) {
+      throw new TftrtException("cannot write " + target + ": it is a file, not a folder.");
+    }
+    Path tmp = null;
+    Path old = null;
+    boolean done = false;
+    try {
+      tmp = sibling(abs, "tmp");
+      Files.createDirectory(tmp);
+      writer.fill(tmp);
+      if (Files.exists(abs)) {
+        old = sibling(abs, "old");
+        move(abs, old);
+      }
+      move(tmp, abs);
+      done = true;
+    } catch (IOException e) {
+      throw new TftrtException("cannot write " + target + ": " + reason(e) + ".", e);
+    } finally {
+      if (!done) {
+        Path t = tmp;
+        Path o = old;
+        if (o != null && !Files.exists(abs)) quietly(() -> move(o, abs));
+        if (t != null) quietly(() -> deleteTree(t));
+      } else if (old != null) {
+        Path o = old;
+        quietly(() -> deleteTree(o));
+      }
+    }
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (var walk = Files.walk(p)) {
+      for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+    }
+  }
+
   private static Path sibling(Path target, String kind) throws IOException {
     for (int i = 0; i < 100; i++) {
       Path p = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(

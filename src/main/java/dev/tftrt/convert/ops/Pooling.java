@@ -9,13 +9,22 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * MaxPool and AvgPool, 2D and 3D. TensorFlow's AvgPool leaves padding out of the average,
- * which is ONNX's default (count_include_pad = 0).
+ * MaxPool and AvgPool, 2D and 3D, and MaxPoolV2 (MaxPool with ksize and strides as constant
+ * inputs, what TensorFlow Java's maxPool builds). TensorFlow's AvgPool leaves padding out of the
+ * average, which is ONNX's default (count_include_pad = 0).
  */
 public final class Pooling extends BaseConverter {
   public Pooling() {
     Signature s = Signature.builder().tensor("input").types("T", Signature.FLOATS).build();
     register(s, "MaxPool", "AvgPool", "MaxPool3D", "AvgPool3D");
+    register(Signature.builder().tensor("input").weight("ksize").weight("strides")
+        .types("T", Signature.FLOATS).build(), "MaxPoolV2");
+  }
+
+  /** ksize or strides: an attribute, or MaxPoolV2's constant input. */
+  private static long[] window(NodeView n, String which) {
+    if (n.op().equals("MaxPoolV2")) return n.constantLongs(which.equals("ksize") ? 1 : 2);
+    return n.attrInts(which, null);
   }
 
   private static int spatial(NodeView n) {
@@ -33,7 +42,7 @@ public final class Pooling extends BaseConverter {
     TensorInfo in = n.inputInfo(0);
     if (in.hasRank() && in.rank() != rank) return reject("its input has rank " + in.rank() + ", not " + rank + ".");
     for (String a : new String[] {"ksize", "strides"}) {
-      long[] v = n.attrInts(a, null);
+      long[] v = window(n, a);
       if (v == null || v.length != rank) return reject(a + " must have " + rank + " values.");
       if (v[0] != 1 || v[rank - 1] != 1) {
         return reject(a + " " + Arrays.toString(v) + " pools over batch or channels, which ONNX cannot express.");
@@ -48,8 +57,8 @@ public final class Pooling extends BaseConverter {
   public void convert(NodeView n, OnnxEmitter out) {
     int sp = spatial(n);
     int rank = sp + 2;
-    long[] kernel = Convolution.spatialOf(n.attrInts("ksize", null), sp);
-    long[] strides = Convolution.spatialOf(n.attrInts("strides", null), sp);
+    long[] kernel = Convolution.spatialOf(window(n, "ksize"), sp);
+    long[] strides = Convolution.spatialOf(window(n, "strides"), sp);
     long[] dil = new long[sp];
     Arrays.fill(dil, 1);
     String x = Layout.nchw(out, out.input(n, 0), rank);

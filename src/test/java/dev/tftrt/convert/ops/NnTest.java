@@ -96,6 +96,17 @@ class NnTest extends ConverterTest {
   }
 
   @Test
+  @Covers("MaxPoolV2")
+  void maxPoolV2TakesItsWindowFromConstantInputs() {
+    for (String pad : new String[] {"SAME", "VALID"}) {
+      TfBuilder b = new TfBuilder();
+      b.op("MaxPoolV2").name("out").in(b.placeholder("x", F32, -1, 7, 6, 3), b.ints(1, 3, 3, 1), b.ints(1, 2, 2, 1))
+          .attr("T", F32).attr("padding", pad).build();
+      OnnxCheck.of(b).feed("x", rand.floats(2, 7, 6, 3)).outputs("out").tol(TOL, TOL).run();
+    }
+  }
+
+  @Test
   @Covers({"MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"})
   void matmul() {
     for (boolean ta : new boolean[] {false, true}) {

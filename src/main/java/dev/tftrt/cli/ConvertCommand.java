@@ -1,0 +1,86 @@
+package dev.tftrt.cli;
+
+import dev.tftrt.pipeline.ConvertJob;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+    description = {"Converts a model: freezes it if needed, optimizes, finds the segments that convert, turns each",
+        "into one engine node (ONNX inside, run by the chosen backend), and writes OUTDIR: a SavedModel, the",
+        "converted and frozen graphs, each segment's .onnx, and report.json/report.md. Checks the converted",
+        "model against the original on random input (rtol 1e-3, atol 1e-4) before writing, unless --no-verify."})
+final class ConvertCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Any TensorFlow model tftrt reads.")
+  Path model;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR")
+  Path out;
+
+  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision (fp32 for now).")
+  String precision;
+
+  @Option(names = "--opset", defaultValue = "17", description = "ONNX opset of the segments (default: ${DEFAULT-VALUE}).")
+  int opset;
+
+  @Option(names = "--no-verify", description = "Skip the check against the original.")
+  boolean noVerify;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the verification's random inputs.")
+  long seed;
+
+  @Option(names = {"-i", "--input"}, paramLabel = "NAME=VALUE",
+      description = "Feed this input in the verification instead of a random one (as for run; repeatable).")
+  List<String> inputArgs = new ArrayList<>();
+
+  @Mixin CommonOptions common;
+  @Mixin SegmentOptions segments;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** --backend (shared with run and compare) is what engines run on: auto unless given. */
+  private String backend() {
+    return common.backend == null ? "auto" : common.backend;
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter pw = spec.commandLine().getOut();
+    InputOptions given = new InputOptions();
+    given.inputs = inputArgs;
+    ConvertJob.Report r;
+    try {
+      r = ConvertJob.run(new ConvertJob.Options(common.load(model), out, common.shapes(), segments.options(),
+          backend(), precision, opset, !noVerify, seed, given::given));
+    } catch (ConvertJob.VerificationFailedException e) {
+      Printing.diffs(pw, e.report().diffs());
+      throw new Main.CheckFailedException(e.getMessage());
+    }
+    int[] heavy = r.plan().computeHeavyInEngines();
+    pw.printf("converted %s -> %s in %.1f s%n", model, out, r.millis() / 1e3);
+    pw.printf("  nodes: %d frozen, %d optimized; %d engine(s); %d node(s) left in TensorFlow;"
+        + " compute-heavy ops in engines: %d of %d%n", r.plan().frozen().graph().getNodeCount(),
+        r.plan().optimized().nodesAfter(), r.engines().size(), r.plan().segments().rejected().size(), heavy[0], heavy[1]);
+    for (ConvertJob.Engine e : r.engines()) {
+      pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s%n", e.node().name(), e.segment().size(),
+          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()));
+    }
+    if (r.verification() == null) {
+      pw.println("  verification: skipped (--no-verify)");
+    } else if (r.verification().skippedBecause() != null) {
+      pw.println("  verification: not run: " + r.verification().skippedBecause());
+    } else {
+      pw.println("  verification against the original (random input, seed " + seed + "):");
+      Printing.diffs(pw, r.verification().diffs());
+    }
+    pw.println("  report: " + out.resolve("report.md"));
+    return Main.OK;
+  }
+}

@@ -1,0 +1,256 @@
+package dev.tftrt.pipeline;
+
+import dev.tftrt.TftrtException;
+import dev.tftrt.convert.OnnxExporter;
+import dev.tftrt.convert.TensorInfo;
+import dev.tftrt.convert.onnx.ModelProto;
+import dev.tftrt.model.LoadOptions;
+import dev.tftrt.model.Sidecar;
+import dev.tftrt.model.TensorNames;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.runtime.ConvertedRunner;
+import dev.tftrt.runtime.ModelRunner;
+import dev.tftrt.runtime.TfRunner;
+import dev.tftrt.runtime.TftrtModel;
+import dev.tftrt.runtime.Verification;
+import dev.tftrt.runtime.engine.EngineNode;
+import dev.tftrt.segment.Segment;
+import dev.tftrt.segment.Segmenter;
+import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.splice.Splicer;
+import dev.tftrt.tensor.DTypes;
+import dev.tftrt.tensor.HostTensor;
+import dev.tftrt.util.AtomicFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+
+/**
+ * What `tftrt convert` does, callable from Java: freeze, optimize, segment, convert each
+ * segment to ONNX, splice one engine node per segment into the graph, write the converted
+ * folder, and check it against the original on the same inputs before it is put in place.
+ */
+public final class ConvertJob {
+  private ConvertJob() {}
+
+  /** Engines change float rounding (other kernels, other summation orders), not results. */
+  public static final double RTOL = 1e-3;
+  public static final double ATOL = 1e-4;
+
+  public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
+      Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
+      long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
+    public static Options of(LoadOptions load, Path out) {
+      return new Options(load, out, Map.of(), Segmenter.Options.defaults(), "auto", "fp32",
+          OnnxExporter.DEFAULT_OPSET, true, 0, null);
+    }
+  }
+
+  /** One engine as built: its node, ONNX model and the transposes left in it. */
+  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes) {}
+
+  public record Report(Plan plan, List<Engine> engines, GraphDef converted, List<TensorSpec> inputs,
+      List<TensorSpec> outputs, Verification.Report verification, Map<String, String> backends,
+      long millis) {}
+
+  public static Report run(Options o) {
+    if (!List.of("auto", "tensorrt", "onnxruntime", "tensorflow").contains(o.backend())) {
+      throw new TftrtException("--backend " + o.backend() + " is not one of auto, tensorrt, onnxruntime, tensorflow.");
+    }
+    if (!o.precision().equals("fp32")) {
+      throw new TftrtException("--precision " + o.precision()
+          + " is not available yet: this version converts in fp32 only (fp16 and int8 come with TensorRT engines).");
+    }
+    long t0 = System.nanoTime();
+    try (TfModel model = TfModel.load(o.load())) {
+      Plan plan = Plan.make(model, o.shapes(), o.segments());
+      GraphDef g = plan.graph().graphDef();
+      Set<String> taken = new HashSet<>();
+      for (NodeDef n : g.getNodeList()) taken.add(n.getName());
+
+      List<Engine> engines = new ArrayList<>();
+      List<Splicer.Replacement> replacements = new ArrayList<>();
+      for (Segment s : plan.segments().segments()) {
+        Engine e = build(plan, s, unique(s.name(), taken), o);
+        engines.add(e);
+        replacements.add(new Splicer.Replacement(s, e.node().toNodeDef()));
+      }
+      Splicer.Result spliced = Splicer.splice(g, replacements);
+      List<TensorSpec> inputs = plan.frozen().inputs();
+      List<TensorSpec> outputs = new ArrayList<>();
+      for (TensorSpec s : plan.frozen().outputs()) {
+        outputs.add(new TensorSpec(s.key(), spliced.resolve(s.tensor()), s.dtype(), s.shape()));
+      }
+      String signature = model.signature() != null ? model.signature() : "serving_default";
+
+      Verification.Report[] verification = {null};
+      Map<String, String> backends = new LinkedHashMap<>();
+      AtomicFiles.writeFolder(o.out(), dir -> {
+        write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs);
+        if (o.verify()) {
+          try (ConvertedRunner converted = new ConvertedRunner(TftrtModel.load(dir, o.backend()))) {
+            backends.putAll(converted.model().backends());
+            TfRunner original = TfRunner.borrowing(model);
+            verification[0] = Verification.run(original, converted,
+                o.given() == null ? null : o.given().apply(original), o.shapes(), o.seed(), RTOL, ATOL);
+          }
+          if (verification[0].skippedBecause() == null && !verification[0].passed()) {
+            throw new VerificationFailedException(verification[0]);
+          }
+        }
+        Map<String, Object> report = report(o, plan, engines, verification[0], backends);
+        Files.write(dir.resolve("report.json"), ConvertedModel.json(report));
+        Files.writeString(dir.resolve("report.md"), markdown(o, plan, engines, verification[0], backends));
+      });
+      return new Report(plan, engines, spliced.graph(), inputs, outputs, verification[0], backends,
+          (System.nanoTime() - t0) / 1_000_000);
+    }
+  }
+
+  private static Engine build(Plan plan, Segment s, String name, Options o) {
+    OnnxExporter exporter = new OnnxExporter().opset(o.opset());
+    ModelProto onnx = exporter.export(plan.graph(), s.inputs(), s.outputs());
+    List<DataType> tin = new ArrayList<>();
+    List<DataType> tout = new ArrayList<>();
+    EngineNode.Builder b = EngineNode.builder(name);
+    for (String in : s.inputs()) {
+      DataType dt = DTypes.base(plan.graph().info(in).dtype());
+      tin.add(dt);
+      b.input(TensorNames.edge(TensorNames.node(in), TensorNames.index(in)), dt);
+    }
+    for (String out : s.outputs()) {
+      TensorInfo info = plan.graph().info(out);
+      DataType dt = DTypes.base(info.dtype());
+      tout.add(dt);
+      if (info.hasRank()) b.output(dt, info.dims());
+      else b.outputUnknownRank(dt);
+    }
+    b.onnx(onnx.toByteArray())
+        .segment(Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout))
+        .precision(o.precision())
+        .backend(o.backend());
+    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx));
+  }
+
+  private static String unique(String name, Set<String> taken) {
+    String n = name;
+    for (int i = 1; taken.contains(n); i++) n = name + "_" + i;
+    taken.add(n);
+    return n;
+  }
+
+  private static void write(Path dir, TfModel model, Plan plan, List<Engine> engines, GraphDef converted,
+      String signature, List<TensorSpec> inputs, List<TensorSpec> outputs) throws java.io.IOException {
+    Files.write(dir.resolve("saved_model.pb"),
+        ConvertedModel.savedModel(converted, signature, inputs, outputs).toByteArray());
+    Files.write(dir.resolve("converted.pb"), converted.toByteArray());
+    Files.write(dir.resolve("converted.json"), Sidecar.of(model.path().toString(), "CONVERTED", signature,
+        List.of(), inputs, outputs, Map.of()).toBytes());
+    Files.write(dir.resolve("frozen.pb"), plan.frozen().graph().toByteArray());
+    Files.write(dir.resolve("frozen.json"), Sidecar.of(model.path().toString(), model.format().name(),
+        model.signature(), model.tags(), plan.frozen().inputs(), plan.frozen().outputs(),
+        plan.frozen().stats()).toBytes());
+    Files.createDirectories(dir.resolve("segments"));
+    List<ConvertedModel.Engine> listed = new ArrayList<>();
+    for (Engine e : engines) {
+      String file = "segments/" + e.node().name() + ".onnx";
+      Files.write(dir.resolve(file), e.onnx().toByteArray());
+      listed.add(new ConvertedModel.Engine(e.node().name(), e.segment().size(), e.segment().inputs(),
+          e.segment().outputs(), file, e.node().backend(), e.node().precision()));
+    }
+    Files.write(dir.resolve(ConvertedModel.MANIFEST), ConvertedModel.manifestBytes(new ConvertedModel.Manifest(
+        ConvertedModel.FORMAT, ConvertedModel.VERSION, model.path().toString(), signature,
+        inputs.stream().map(Sidecar.Tensor::of).toList(), outputs.stream().map(Sidecar.Tensor::of).toList(),
+        listed)));
+  }
+
+  private static Map<String, Object> report(Options o, Plan plan, List<Engine> engines,
+      Verification.Report v, Map<String, String> backends) {
+    Map<String, Object> r = PlanReport.of(o.load().path().toString(), plan);
+    r.put("backend", o.backend());
+    r.put("precision", o.precision());
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (Engine e : engines) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("engine", e.node().name());
+      m.put("onnxNodes", e.onnx().getGraph().getNodeCount());
+      m.put("onnxBytes", e.onnx().getSerializedSize());
+      m.put("transposes", e.transposes());
+      m.put("backend", backends.getOrDefault(e.node().name(), o.backend()));
+      list.add(m);
+    }
+    r.put("engines", list);
+    if (v != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("skippedBecause", v.skippedBecause());
+      m.put("passed", v.passed());
+      m.put("rtol", RTOL);
+      m.put("atol", ATOL);
+      List<Map<String, Object>> diffs = new ArrayList<>();
+      for (var d : v.diffs()) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("output", d.name());
+        x.put("maxAbs", d.maxAbs());
+        x.put("maxRel", d.maxRel());
+        x.put("cosine", d.cosine());
+        x.put("identical", d.identical());
+        diffs.add(x);
+      }
+      m.put("outputs", diffs);
+      r.put("verification", m);
+    }
+    return r;
+  }
+
+  private static String markdown(Options o, Plan plan, List<Engine> engines, Verification.Report v,
+      Map<String, String> backends) {
+    StringBuilder b = new StringBuilder(PlanReport.markdown(o.load().path().toString(), plan));
+    b.append("\n## Engines as built\n\n| engine | ops | ONNX nodes | transposes | backend |\n|---|---|---|---|---|\n");
+    for (Engine e : engines) {
+      b.append("| ").append(e.node().name()).append(" | ").append(e.segment().size()).append(" | ")
+          .append(e.onnx().getGraph().getNodeCount()).append(" | ").append(e.transposes()).append(" | ")
+          .append(backends.getOrDefault(e.node().name(), o.backend())).append(" |\n");
+    }
+    if (v != null) {
+      b.append("\n## Verification against the original\n\n");
+      if (v.skippedBecause() != null) {
+        b.append("Not run: ").append(v.skippedBecause()).append(".\n");
+      } else {
+        b.append("| output | max abs err | max rel err | cosine |\n|---|---|---|---|\n");
+        for (var d : v.diffs()) {
+          b.append(String.format("| %s | %.3g | %.3g | %.6f |%n", d.name(), d.maxAbs(), d.maxRel(), d.cosine()));
+        }
+      }
+    }
+    return b.toString();
+  }
+
+  /** The converted model's outputs differ from the original's beyond tolerance. */
+  public static final class VerificationFailedException extends TftrtException {
+    private static final long serialVersionUID = 1L;
+    private final transient Verification.Report report;
+
+    VerificationFailedException(Verification.Report report) {
+      super("the converted model's outputs differ from the original's: " + String.join(", ",
+          report.diffs().stream().filter(d -> !d.withinTolerance())
+              .map(d -> d.name() + " (max abs error " + d.maxAbs() + ")").toList())
+          + "; nothing was written.");
+      this.report = report;
+    }
+
+    public Verification.Report report() {
+      return report;
+    }
+  }
+
+}

@@ -1,0 +1,237 @@
+package dev.tftrt.runtime;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.tftrt.TftrtException;
+import dev.tftrt.model.GraphDefs;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.runtime.backend.Backends;
+import dev.tftrt.runtime.engine.EngineBackend;
+import dev.tftrt.runtime.engine.EngineNode;
+import dev.tftrt.runtime.engine.EngineOp;
+import dev.tftrt.runtime.engine.EngineRegistry;
+import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.tensor.HostTensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.SavedModel;
+
+/**
+ * A converted model, loaded once and called from any number of threads. Every engine node gets
+ * its backend when the model loads (ONNX Runtime sessions, TensorFlow fallback graphs), under a
+ * key unique to this loaded model, so several models live side by side in one JVM; nothing is
+ * built or loaded per call.
+ *
+ * <pre>
+ * try (TftrtModel m = TftrtModel.load(Path.of("converted"))) {
+ *   try (Result r = m.call(Map.of("image", imageTensor))) { ... }
+ * }
+ * </pre>
+ */
+public final class TftrtModel implements AutoCloseable {
+  private static final AtomicLong LOADS = new AtomicLong();
+
+  private final Path dir;
+  private final ConvertedModel.Manifest manifest;
+  private final List<TensorSpec> inputs;
+  private final List<TensorSpec> outputs;
+  private final Map<String, String> backends = new LinkedHashMap<>();
+  private final List<EngineBackend> owned = new ArrayList<>();
+  private final List<EngineRegistry.Registration> registrations = new ArrayList<>();
+  private final Graph graph;
+  private final Session session;
+
+  private TftrtModel(Path dir, String backendOverride) {
+    this.dir = dir;
+    this.manifest = ConvertedModel.readManifest(dir);
+    this.inputs = manifest.inputSpecs(dir);
+    this.outputs = manifest.outputSpecs(dir);
+    GraphDef g = readGraph(dir);
+    EngineOp.load();
+    String prefix = "tftrt-model-" + LOADS.incrementAndGet() + "/";
+    Graph gr = null;
+    try {
+      GraphDef.Builder b = g.toBuilder();
+      for (int i = 0; i < b.getNodeCount(); i++) {
+        NodeDef n = b.getNode(i);
+        if (!n.getOp().equals(EngineNode.OP)) continue;
+        EngineNode node = engineNode(n);
+        checkSegmentFile(dir, manifest, node);
+        EngineBackend backend;
+        try {
+          backend = Backends.create(node, backendOverride);
+        } catch (TftrtException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " could not get a backend: "
+              + e.getMessage(), e);
+        }
+        if (backend == null) {
+          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " has no usable backend.");
+        }
+        owned.add(backend);
+        String key = prefix + n.getName();
+        registrations.add(EngineRegistry.register(key, backend));
+        backends.put(n.getName(), backend.describe());
+        b.setNode(i, n.toBuilder().putAttr(EngineNode.ATTR_KEY, AttrValue.newBuilder()
+            .setS(com.google.protobuf.ByteString.copyFromUtf8(key)).build()));
+      }
+      gr = TfModel.importGraph(b.build(), dir.toString());
+      this.graph = gr;
+      this.session = new Session(gr);
+    } catch (RuntimeException e) {
+      if (gr != null) gr.close();
+      releaseBackends();
+      throw e;
+    }
+  }
+
+  /** Loads with each engine node's own backend choice (set at convert time). */
+  public static TftrtModel load(Path dir) {
+    return load(dir, null);
+  }
+
+  /** Loads with every engine node on one backend: auto, tensorrt, onnxruntime or tensorflow. */
+  public static TftrtModel load(Path dir, String backendOverride) {
+    if (!Files.isDirectory(dir)) throw new TftrtException(dir + " does not exist or is not a folder.");
+    if (!ConvertedModel.isConverted(dir)) {
+      throw new TftrtException(dir + " is not a converted model: it has no " + ConvertedModel.MANIFEST + ".");
+    }
+    return new TftrtModel(dir, backendOverride);
+  }
+
+  private static EngineNode engineNode(NodeDef n) {
+    try {
+      return EngineNode.fromNodeDef(n);
+    } catch (RuntimeException e) {
+      throw new TftrtException("engine node '" + n.getName() + "' is damaged: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The segment's .onnx file is a copy of what the node carries; if it differs, the folder has
+   * been damaged or edited, and a user running that file elsewhere would get another model.
+   */
+  private static void checkSegmentFile(Path dir, ConvertedModel.Manifest manifest, EngineNode node) {
+    for (ConvertedModel.Engine e : manifest.engines()) {
+      if (!e.name().equals(node.name()) || e.onnx() == null) continue;
+      Path f = dir.resolve(e.onnx());
+      if (!Files.isRegularFile(f)) {
+        throw new TftrtException(dir + " is incomplete: " + e.onnx() + " (engine node '" + node.name() + "') is missing.");
+      }
+      if (!node.onnx().equals(com.google.protobuf.ByteString.copyFrom(GraphDefs.readBytes(f)))) {
+        throw new TftrtException(f + " is damaged: it is not the ONNX model engine node '" + node.name()
+            + "' carries; convert the model again.");
+      }
+    }
+  }
+
+  private static GraphDef readGraph(Path dir) {
+    Path pb = dir.resolve("saved_model.pb");
+    if (!Files.isRegularFile(pb)) throw new TftrtException(dir + " is missing its saved_model.pb.");
+    try {
+      SavedModel sm = SavedModel.parseFrom(GraphDefs.readBytes(pb));
+      if (sm.getMetaGraphsCount() == 0) throw new TftrtException(pb + " holds no graph.");
+      return sm.getMetaGraphs(0).getGraphDef();
+    } catch (InvalidProtocolBufferException e) {
+      throw new TftrtException(pb + " is truncated or corrupt: it could not be parsed as a SavedModel.");
+    }
+  }
+
+  public Path path() {
+    return dir;
+  }
+
+  public List<TensorSpec> inputs() {
+    return inputs;
+  }
+
+  public List<TensorSpec> outputs() {
+    return outputs;
+  }
+
+  /** Engine node → the backend serving it. */
+  public Map<String, String> backends() {
+    return Map.copyOf(backends);
+  }
+
+  /**
+   * Runs the model. Inputs and outputs are keyed by the signature's names; the caller closes
+   * the returned Result (which closes its tensors). Thread-safe.
+   */
+  public Result call(Map<String, Tensor> feeds) {
+    Session.Runner r = session.runner();
+    for (TensorSpec in : inputs) {
+      Tensor t = feeds.get(in.key());
+      if (t == null) throw new TftrtException("input '" + in.key() + "' of " + dir + " was not given.");
+      if (t.dataType() != in.dtype()) {
+        throw new TftrtException("input '" + in.key() + "' of " + dir + " takes "
+            + dev.tftrt.tensor.DTypes.name(in.dtype()) + ", but " + dev.tftrt.tensor.DTypes.name(t.dataType())
+            + " was given.");
+      }
+      r.feed(in.tensor(), t);
+    }
+    for (String k : feeds.keySet()) {
+      if (inputs.stream().noneMatch(s -> s.key().equals(k))) {
+        throw new TftrtException(dir + " has no input '" + k + "'.");
+      }
+    }
+    for (TensorSpec out : outputs) r.fetch(out.tensor());
+    try {
+      return r.run();
+    } catch (TensorFlowException | IllegalArgumentException e) {
+      String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+      int nl = m.indexOf('\n');
+      throw new TftrtException(dir + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
+    }
+  }
+
+  /** Runs on host tensors (copies in and out), checking dtypes and shapes first. */
+  public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
+    Feeds.check(inputs, feeds, dir.toString());
+    Map<String, Tensor> tf = new LinkedHashMap<>();
+    try {
+      for (Map.Entry<String, HostTensor> e : feeds.entrySet()) tf.put(e.getKey(), e.getValue().toTensor());
+      Map<String, HostTensor> out = new LinkedHashMap<>();
+      try (Result r = call(tf)) {
+        for (int i = 0; i < outputs.size(); i++) out.put(outputs.get(i).key(), HostTensor.fromTensor(r.get(i)));
+      }
+      return out;
+    } finally {
+      for (Tensor t : tf.values()) t.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+    releaseBackends();
+  }
+
+  private void releaseBackends() {
+    for (EngineRegistry.Registration r : registrations) r.close();
+    registrations.clear();
+    for (EngineBackend b : owned) {
+      try {
+        b.close();
+      } catch (Exception ignored) {
+        // closing a backend that failed half-way: nothing more to do
+      }
+    }
+    owned.clear();
+  }
+}
