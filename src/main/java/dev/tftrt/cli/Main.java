@@ -35,6 +35,10 @@ public final class Main implements Runnable {
 
   /** Runs the CLI in-process (tests use this) and returns the exit code. */
   public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    boolean verboseArg = java.util.Arrays.stream(args).anyMatch(a -> a.equals("-v") || a.equals("--verbose"));
+    // The library logs its choices (java.util.logging, INFO); the CLI shows them with --verbose.
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    root.setLevel(verboseArg ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
     CommandLine cl = new CommandLine(new Main());
     cl.setOut(out);
     cl.setErr(err);

@@ -1,0 +1,18 @@
+package dev.tftrt.convert;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The README's op table is the registry's, not a hand-kept list. */
+class ReadmeOpTableTest {
+  @Test
+  void readmeListsExactlyTheRegisteredOps() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    String expected = OpTable.replaceIn(readme, ConverterRegistry.standard());
+    assertEquals(expected, readme, "README.md's op table is out of date: regenerate it with "
+        + "java -cp \"target/classes:target/lib/*\" dev.tftrt.convert.OpTable README.md");
+  }
+}
