@@ -34,10 +34,13 @@ public final class TensorProtos {
    * *_val fields, where one value given for many elements means "repeat the last one".
    */
   public static HostTensor toHost(TensorProto p) {
+    DataType dt = p.getDtype();
+    // Quantized 8-bit constants (Dequantize's weights) carry plain uint8/int8 bytes.
+    if (dt == DataType.DT_QUINT8) return toHost(p.toBuilder().setDtype(DataType.DT_UINT8).build());
+    if (dt == DataType.DT_QINT8) return toHost(p.toBuilder().setDtype(DataType.DT_INT8).build());
     long[] shape = new long[p.getTensorShape().getDimCount()];
     for (int i = 0; i < shape.length; i++) shape[i] = p.getTensorShape().getDim(i).getSize();
     long n = HostTensor.numElements(shape);
-    DataType dt = p.getDtype();
     if (dt == DataType.DT_STRING) {
       byte[][] v = new byte[(int) n][];
       for (int i = 0; i < n; i++) {
@@ -45,6 +48,9 @@ public final class TensorProtos {
         v[i] = k < 0 ? new byte[0] : p.getStringVal(k).toByteArray();
       }
       return HostTensor.ofStrings(shape, v);
+    }
+    if (!DTypes.isSupported(dt)) {
+      throw new TftrtException("constants of dtype " + DTypes.name(dt) + " are not supported.");
     }
     int size = DTypes.byteSize(dt);
     if (!p.getTensorContent().isEmpty()) {
