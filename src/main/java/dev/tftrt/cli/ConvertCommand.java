@@ -59,7 +59,7 @@ final class ConvertCommand implements Callable<Integer> {
     try {
       r = ConvertJob.run(new ConvertJob.Options(common.load(model), out, common.shapes(), segments.options(),
           backend(), precision, opset, !noVerify, seed, given::given));
-    } catch (ConvertJob.VerificationFailedException e) {
+    } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
     }

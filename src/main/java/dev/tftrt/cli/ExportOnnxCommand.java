@@ -47,7 +47,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
       for (UnsupportedNodesException.Unsupported u : e.nodes()) pw.println("  " + u);
       throw new dev.tftrt.TftrtException(e.nodes().size() + (e.nodes().size() == 1 ? " node does" : " nodes do")
           + " not convert to ONNX (listed above): leave them out by cutting the graph with --inputs or --outputs.");
-    } catch (ExportJob.VerificationFailedException e) {
+    } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
     }

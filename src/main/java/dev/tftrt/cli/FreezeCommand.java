@@ -49,7 +49,7 @@ final class FreezeCommand implements Callable<Integer> {
       given.inputs = inputArgs;
       r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, !noVerify, seed, common.shapes(),
           given::given));
-    } catch (FreezeJob.FreezeVerificationException e) {
+    } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(out, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
     }

@@ -12,6 +12,7 @@ import org.tensorflow.proto.GraphDef;
 import dev.tftrt.runtime.OnnxRunner;
 import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.runtime.Verification;
+import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,7 +55,7 @@ public final class ExportJob {
         try (OnnxRunner runner = new OnnxRunner(onnx.toByteArray(), o.out() == null ? "the ONNX model" : o.out().toString())) {
           v = Verification.run(TfRunner.borrowing(model), runner, null, o.shapes(), o.seed(), RTOL, ATOL);
         }
-        if (v.skippedBecause() == null && !v.passed()) throw new VerificationFailedException(v);
+        if (v.skippedBecause() == null && !v.passed()) throw new VerificationFailedException("the ONNX model's", "TensorFlow's", "", v);
       }
       if (o.out() != null) AtomicFiles.write(o.out(), onnx::writeTo);
       return new Report(onnx, frozen, optimized, v, nanos);
@@ -70,22 +71,5 @@ public final class ExportJob {
       if (shapes.containsKey(k)) return shapes.get(k);
     }
     return null;
-  }
-
-  /** The exported model's outputs differ from TensorFlow's beyond tolerance. */
-  public static final class VerificationFailedException extends dev.tftrt.TftrtException {
-    private static final long serialVersionUID = 1L;
-    private final transient Verification.Report report;
-
-    VerificationFailedException(Verification.Report report) {
-      super("the ONNX model's outputs differ from TensorFlow's: " + String.join(", ",
-          report.diffs().stream().filter(d -> !d.withinTolerance())
-              .map(d -> d.name() + " (max abs error " + d.maxAbs() + ")").toList()) + ".");
-      this.report = report;
-    }
-
-    public Verification.Report report() {
-      return report;
-    }
   }
 }

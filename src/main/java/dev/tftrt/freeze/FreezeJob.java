@@ -9,6 +9,7 @@ import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.tensor.HostTensor;
 import java.util.function.Function;
 import dev.tftrt.runtime.Verification;
+import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.util.AtomicFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -49,7 +50,7 @@ public final class FreezeJob {
               o.shapes(), o.seed(), RTOL, ATOL);
         }
         if (v.skippedBecause() == null && !v.passed()) {
-          throw new FreezeVerificationException(v);
+          throw new VerificationFailedException("the frozen graph's", "the original's", "", v);
         }
       }
       if (o.out() != null) write(r, side, o.out());
@@ -63,22 +64,5 @@ public final class FreezeJob {
     files.put(out, r.graph()::writeTo);
     files.put(Sidecar.pathFor(out), s -> s.write(side.toBytes()));
     AtomicFiles.write(files);
-  }
-
-  /** The frozen graph's outputs differ from the original's: a bug, reported with the figures. */
-  public static final class FreezeVerificationException extends TftrtException {
-    private static final long serialVersionUID = 1L;
-    private final transient Verification.Report report;
-
-    FreezeVerificationException(Verification.Report report) {
-      super("the frozen graph's outputs differ from the original's: " + String.join(", ",
-          report.diffs().stream().filter(d -> !d.withinTolerance())
-              .map(d -> d.name() + " (max abs error " + d.maxAbs() + ")").toList()) + ".");
-      this.report = report;
-    }
-
-    public Verification.Report report() {
-      return report;
-    }
   }
 }

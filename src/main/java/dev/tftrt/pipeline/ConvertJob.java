@@ -14,6 +14,7 @@ import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.runtime.TftrtModel;
 import dev.tftrt.runtime.Verification;
+import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
@@ -105,7 +106,7 @@ public final class ConvertJob {
                 o.given() == null ? null : o.given().apply(original), o.shapes(), o.seed(), RTOL, ATOL);
           }
           if (verification[0].skippedBecause() == null && !verification[0].passed()) {
-            throw new VerificationFailedException(verification[0]);
+            throw new VerificationFailedException("the converted model's", "the original's", "; nothing was written", verification[0]);
           }
         }
         Map<String, Object> report = report(o, plan, engines, verification[0], backends);
@@ -234,23 +235,4 @@ public final class ConvertJob {
     }
     return b.toString();
   }
-
-  /** The converted model's outputs differ from the original's beyond tolerance. */
-  public static final class VerificationFailedException extends TftrtException {
-    private static final long serialVersionUID = 1L;
-    private final transient Verification.Report report;
-
-    VerificationFailedException(Verification.Report report) {
-      super("the converted model's outputs differ from the original's: " + String.join(", ",
-          report.diffs().stream().filter(d -> !d.withinTolerance())
-              .map(d -> d.name() + " (max abs error " + d.maxAbs() + ")").toList())
-          + "; nothing was written.");
-      this.report = report;
-    }
-
-    public Verification.Report report() {
-      return report;
-    }
-  }
-
 }
