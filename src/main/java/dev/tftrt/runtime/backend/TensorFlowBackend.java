@@ -107,7 +107,7 @@ public final class TensorFlowBackend implements EngineBackend {
     }
     Session s;
     try {
-      s = new Session(g, ConfigProto.newBuilder().build());
+      s = new Session(g, ConfigProto.newBuilder().setInterOpParallelismThreads(-1).build());
     } catch (RuntimeException e) {
       g.close();
       throw new TftrtException(where + ": TensorFlow cannot create a session for its segment: "
