@@ -67,7 +67,7 @@ final class ConvertCommand implements Callable<Integer> {
     pw.printf("converted %s -> %s in %.1f s%n", model, out, r.millis() / 1e3);
     pw.printf("  nodes: %d frozen, %d optimized; %d engine(s); %d node(s) left in TensorFlow;"
         + " compute-heavy ops in engines: %d of %d%n", r.plan().frozen().graph().getNodeCount(),
-        r.plan().optimized().nodesAfter(), r.engines().size(), r.plan().segments().rejected().size(), heavy[0], heavy[1]);
+        r.plan().optimized().nodesAfter(), r.engines().size(), r.plan().nodesLeftInTensorFlow(), heavy[0], heavy[1]);
     for (ConvertJob.Engine e : r.engines()) {
       pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s%n", e.node().name(), e.segment().size(),
           e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()));
@@ -77,7 +77,8 @@ final class ConvertCommand implements Callable<Integer> {
     } else if (r.verification().skippedBecause() != null) {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
     } else {
-      pw.println("  verification against the original (random input, seed " + seed + "):");
+      pw.println("  verification against the original (inputs: "
+          + (inputArgs.isEmpty() ? "random, seed " + seed : String.join(" ", inputArgs) + ", others random") + "):");
       Printing.diffs(pw, r.verification().diffs());
     }
     pw.println("  report: " + out.resolve("report.md"));

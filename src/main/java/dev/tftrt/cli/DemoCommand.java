@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
     ConvertJob.Report c = ConvertJob.run(ConvertJob.Options.of(LoadOptions.of(saved), converted));
     int[] heavy = c.plan().computeHeavyInEngines();
     out.printf("   %s: %d engine(s), %d of %d conv/matmul ops inside them, %d node(s) left in TensorFlow%n",
-        converted, c.engines().size(), heavy[0], heavy[1], c.plan().segments().rejected().size());
+        converted, c.engines().size(), heavy[0], heavy[1], c.plan().nodesLeftInTensorFlow());
     c.backends().forEach((node, backend) -> out.println("   " + node + " runs on " + backend));
 
     out.println("5. comparing the converted model with the SavedModel on a batch of 8 random images");

@@ -67,7 +67,7 @@ final class FreezeCommand implements Callable<Integer> {
     } else {
       boolean same = r.verification().diffs().stream().allMatch(Comparison.Diff::identical);
       out.println("  verification: outputs " + (same ? "bit-identical" : "equal within float rounding")
-          + " to the original's on random input (seed " + seed + ")");
+          + " to the original's on " + (inputArgs.isEmpty() ? "random input (seed " + seed + ")" : "the given input"));
     }
     return Main.OK;
   }

@@ -129,6 +129,9 @@ public final class TfModel implements AutoCloseable {
 
   private static TfModel loadSavedModel(LoadOptions o) {
     Path dir = ModelFormat.savedModelDir(o.path());
+    if (Files.isRegularFile(dir.resolve("tftrt.json"))) {
+      throw new TftrtException(dir + " is already a converted model: run it as it is, or start again from its frozen.pb.");
+    }
     SavedModel sm = readSavedModel(dir);
     MetaGraphDef meta = chooseMetaGraph(sm, dir, o.tags());
     List<String> tags = meta.getMetaInfoDef().getTagsList();

@@ -72,6 +72,16 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
     return new int[] {inside, total};
   }
 
+  /**
+   * Nodes that do work in TensorFlow after conversion: those no converter takes, and those in
+   * convertible clusters too small (or too many) to become engines. Inputs and constants aside.
+   */
+  public int nodesLeftInTensorFlow() {
+    int n = segments.rejected().size();
+    for (List<String> c : segments.droppedClusters()) n += c.size();
+    return n;
+  }
+
   /** Unsupported nodes grouped by reason: one line per reason with the nodes it applies to. */
   public Map<String, List<String>> unsupportedByReason() {
     Map<String, List<String>> m = new LinkedHashMap<>();

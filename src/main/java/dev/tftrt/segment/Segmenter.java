@@ -109,10 +109,13 @@ public final class Segmenter {
     return new SegmentPlan(segments, rejected, dropped);
   }
 
-  /** Null for a candidate; "" for a node that is simply not clustered (a constant); else why not. */
+  /**
+   * Null for a candidate; "" for a node that is simply not clustered (a constant, a graph input:
+   * neither is work left behind in TensorFlow); else why not.
+   */
   private String reasonToExclude(TfGraph graph, NodeDef n, Set<String> graphInputs) {
     if (n.getOp().equals("Const")) return "";
-    if (graphInputs.contains(n.getName())) return "it is an input of the graph.";
+    if (graphInputs.contains(n.getName())) return "";
     if (options.excludeNodes().contains(n.getName())) return "it was excluded with --exclude-nodes.";
     if (options.excludeOps().contains(n.getOp())) return "its op " + n.getOp() + " was excluded with --exclude-ops.";
     Optional<String> why = validator.apply(graph.view(n.getName()));
