@@ -143,6 +143,29 @@ class RealModelsTest {
     }
   }
 
+  /**
+   * The whole DeepLab graph (uint8 image in, class predictions and NHWC probabilities out) at
+   * two fixed sizes, as export-onnx does it: two transposes are left, into the first
+   * convolution and out to SemanticProbabilities; ArgMax and Softmax share the logits, and the
+   * predictions' expand, nearest resize and squeeze run in NCHW.
+   */
+  @Test
+  void deeplabWholeGraphKeepsTwoTransposes() {
+    for (long size : new long[] {257, 513}) {
+      ExportJob.Report r = ExportJob.run(new ExportJob.Options(
+          dev.tftrt.model.LoadOptions.of(MODELS.resolve("deeplab-mnv2-portrait/frozen_inference_graph.pb")), null,
+          OnnxExporter.DEFAULT_OPSET, Map.of("ImageTensor", new long[] {1, size, size, 3}), true, 3));
+      assertTrue(r.verification().passed(), size + ": " + r.verification().diffs());
+      assertTrue(r.verification().diffs().stream().filter(d -> d.name().equals("SemanticPredictions"))
+          .allMatch(dev.tftrt.runtime.Comparison.Diff::identical), size + ": predictions pixel for pixel");
+      List<dev.tftrt.convert.onnx.NodeProto> ts = r.model().getGraph().getNodeList().stream()
+          .filter(n -> n.getOpType().equals("Transpose")).toList();
+      assertEquals(2, OnnxExporter.countTransposes(r.model()), size + ": " + ts);
+      assertEquals(List.of("sub_2:0"), ts.stream().map(n -> n.getInput(0)).filter(i -> i.startsWith("sub_2")).toList());
+      assertEquals("SemanticProbabilities:0", ts.get(1).getOutput(0));
+    }
+  }
+
   @Test
   void lstmUnrolledWithKeepProbOne() throws Exception {
     GraphDef gd = load("lstm-unrolled/frozen.pb");

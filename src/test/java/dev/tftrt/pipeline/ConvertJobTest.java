@@ -151,7 +151,7 @@ class ConvertJobTest {
     Comparison.Diff pred = r.verification().diffs().stream()
         .filter(d -> d.name().equals("SemanticPredictions")).findFirst().orElseThrow();
     assertTrue(pred.identical(), "class predictions are the same pixel for pixel");
-    assertTrue(r.engines().get(0).transposes() <= 6, "transposes left: " + r.engines().get(0).transposes());
+    assertTrue(r.engines().get(0).transposes() <= 2, "transposes left: " + r.engines().get(0).transposes());
   }
 
   @Test
