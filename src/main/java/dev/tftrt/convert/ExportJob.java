@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.convert.onnx.ModelProto;
 import dev.tftrt.freeze.FreezeResult;
 import dev.tftrt.freeze.Freezer;

@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.TftrtException;
 import dev.tftrt.convert.UnsupportedNodesException.Unsupported;
 import dev.tftrt.convert.onnx.GraphProto;

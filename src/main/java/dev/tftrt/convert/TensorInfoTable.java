@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.TftrtException;
 import java.util.HashMap;
 import java.util.Iterator;

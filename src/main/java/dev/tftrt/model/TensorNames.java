@@ -14,24 +14,30 @@ public final class TensorNames {
   /** The producing node of an edge or tensor name. */
   public static String node(String input) {
     String s = isControl(input) ? input.substring(1) : input;
-    int colon = s.indexOf(':');
-    return colon < 0 ? s : s.substring(0, colon);
+    int colon = s.lastIndexOf(':');
+    return colon > 0 && isDigits(s, colon + 1) ? s.substring(0, colon) : s;
   }
 
   /** The output index of a data edge or tensor name ("a" and "a:0" are 0). */
   public static int index(String input) {
     int colon = input.lastIndexOf(':');
-    if (colon < 0) return 0;
-    try {
-      return Integer.parseInt(input.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
+    return colon > 0 && isDigits(input, colon + 1) ? Integer.parseInt(input.substring(colon + 1)) : 0;
   }
 
   /** Canonical "node:index" form of a tensor name. */
   public static String canonical(String tensor) {
     return node(tensor) + ":" + index(tensor);
+  }
+
+  /** "node:i", the form used for ONNX value names and map keys. */
+  public static String of(String node, int index) {
+    return node + ":" + index;
+  }
+
+  private static boolean isDigits(String s, int from) {
+    if (from >= s.length()) return false;
+    for (int i = from; i < s.length(); i++) if (!Character.isDigit(s.charAt(i))) return false;
+    return true;
   }
 
   /** The form GraphDef edges use: "node" for output 0, "node:i" otherwise. */

@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.model.TensorNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -2,7 +2,7 @@ package dev.tftrt.convert.ops;
 
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
-import dev.tftrt.convert.TensorNames;
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.convert.TfGraph;
 import java.util.List;
 import java.util.Optional;
