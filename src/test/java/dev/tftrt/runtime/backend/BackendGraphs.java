@@ -1,5 +1,6 @@
 package dev.tftrt.runtime.backend;
 
+import dev.tftrt.testing.TfGraphs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -7,20 +8,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.tftrt.convert.OnnxExporter;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.tensor.HostTensor;
-import dev.tftrt.tensor.TensorProtos;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.tensorflow.Graph;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
@@ -33,40 +29,30 @@ import org.tensorflow.proto.NodeDef;
  */
 final class BackendGraphs {
   static final DataType F = DataType.DT_FLOAT;
-  private static final AtomicInteger UNIQUE = new AtomicInteger();
 
   private BackendGraphs() {}
 
   /** A name no other test in this JVM uses (registry keys are global). */
   static String unique(String base) {
-    return base + "_" + UNIQUE.incrementAndGet();
+    return TfGraphs.unique(base);
   }
 
   // ---- NodeDefs ----
 
   static NodeDef placeholder(String name, DataType dtype, long... shape) {
-    return NodeDef.newBuilder().setName(name).setOp("Placeholder")
-        .putAttr("dtype", AttrValue.newBuilder().setType(dtype).build())
-        .putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(shape)).build())
-        .build();
+    return TfGraphs.placeholder(name, dtype, shape);
   }
 
   static NodeDef constant(String name, HostTensor value) {
-    return NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(value.dtype()).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(TensorProtos.fromHost(value)).build())
-        .build();
+    return TfGraphs.constant(name, value);
   }
 
   static NodeDef op(String op, String name, String... inputs) {
-    NodeDef.Builder b = NodeDef.newBuilder().setName(name).setOp(op)
-        .putAttr("T", AttrValue.newBuilder().setType(F).build());
-    for (String in : inputs) b.addInput(in);
-    return b.build();
+    return TfGraphs.op(op, name, inputs);
   }
 
   static GraphDef graph(List<NodeDef> nodes) {
-    return GraphDef.newBuilder().addAllNode(nodes).build();
+    return TfGraphs.graph(nodes);
   }
 
   // ---- the model ----
@@ -175,34 +161,11 @@ final class BackendGraphs {
   // ---- running ----
 
   static Graph importGraph(GraphDef def) {
-    Graph g = new Graph();
-    try {
-      g.importGraphDef(def);
-    } catch (RuntimeException e) {
-      g.close();
-      throw e;
-    }
-    return g;
+    return TfGraphs.importGraph(def);
   }
 
   static HostTensor[] run(Session s, Map<String, HostTensor> feeds, List<String> fetches) {
-    Session.Runner r = s.runner();
-    List<Tensor> fed = new ArrayList<>();
-    try {
-      for (Map.Entry<String, HostTensor> e : feeds.entrySet()) {
-        Tensor t = e.getValue().toTensor();
-        fed.add(t);
-        r.feed(e.getKey(), t);
-      }
-      for (String f : fetches) r.fetch(f);
-      try (Result result = r.run()) {
-        HostTensor[] out = new HostTensor[fetches.size()];
-        for (int i = 0; i < out.length; i++) out[i] = HostTensor.fromTensor(result.get(i));
-        return out;
-      }
-    } finally {
-      for (Tensor t : fed) t.close();
-    }
+    return TfGraphs.run(s, feeds, fetches);
   }
 
   static HostTensor randomFloats(SplittableRandom r, long... shape) {
@@ -214,10 +177,7 @@ final class BackendGraphs {
   }
 
   static float[] floats(HostTensor t) {
-    FloatBuffer b = t.data().asFloatBuffer();
-    float[] out = new float[b.remaining()];
-    b.get(out);
-    return out;
+    return TfGraphs.floats(t);
   }
 
   /** |a - e| <= rtol·|e| + atol elementwise, same shape. */
