@@ -3,8 +3,6 @@ package dev.tftrt.cli;
 import dev.tftrt.pipeline.ConvertJob;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,17 +28,11 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset of the segments (default: ${DEFAULT-VALUE}).")
   int opset;
 
-  @Option(names = "--no-verify", description = "Skip the check against the original.")
-  boolean noVerify;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the verification's random inputs.")
-  long seed;
 
-  @Option(names = {"-i", "--input"}, paramLabel = "NAME=VALUE",
-      description = "Feed this input in the verification instead of a random one (as for run; repeatable).")
-  List<String> inputArgs = new ArrayList<>();
 
   @Mixin CommonOptions common;
+  @Mixin VerifyOptions check;
   @Mixin SegmentOptions segments;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -53,12 +45,10 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
-    InputOptions given = new InputOptions();
-    given.inputs = inputArgs;
     ConvertJob.Report r;
     try {
       r = ConvertJob.run(new ConvertJob.Options(common.load(model), out, common.shapes(), segments.options(),
-          backend(), precision, opset, !noVerify, seed, given::given));
+          backend(), precision, opset, check.verify(), check.seed, check.given()));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -77,8 +67,7 @@ final class ConvertCommand implements Callable<Integer> {
     } else if (r.verification().skippedBecause() != null) {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
     } else {
-      pw.println("  verification against the original (inputs: "
-          + (inputArgs.isEmpty() ? "random, seed " + seed : String.join(" ", inputArgs) + ", others random") + "):");
+      pw.println("  verification against the original (inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());
     }
     pw.println("  report: " + out.resolve("report.md"));

@@ -26,13 +26,10 @@ final class ExportOnnxCommand implements Callable<Integer> {
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset (default: ${DEFAULT-VALUE}).")
   int opset;
 
-  @Option(names = "--no-verify", description = "Skip the check against TensorFlow.")
-  boolean noVerify;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the verification's random inputs.")
-  long seed;
 
   @Mixin CommonOptions common;
+  @Mixin VerifyOptions check;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -41,7 +38,8 @@ final class ExportOnnxCommand implements Callable<Integer> {
     PrintWriter pw = spec.commandLine().getOut();
     ExportJob.Report r;
     try {
-      r = ExportJob.run(new ExportJob.Options(common.load(model), out, opset, common.shapes(), !noVerify, seed));
+      r = ExportJob.run(new ExportJob.Options(common.load(model), out, opset, common.shapes(), check.verify(),
+          check.seed, check.given()));
     } catch (UnsupportedNodesException e) {
       pw.println("not exported: " + e.nodes().size() + " node(s) do not convert:");
       for (UnsupportedNodesException.Unsupported u : e.nodes()) pw.println("  " + u);
@@ -62,7 +60,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
     } else if (r.verification().skippedBecause() != null) {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
     } else {
-      pw.println("  verification against TensorFlow (ONNX Runtime, random input, seed " + seed + "):");
+      pw.println("  verification against TensorFlow (ONNX Runtime, inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());
     }
     return Main.OK;

@@ -4,8 +4,6 @@ import dev.tftrt.freeze.FreezeJob;
 import dev.tftrt.runtime.Comparison;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -25,17 +23,11 @@ final class FreezeCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.pb", description = "Where to write the frozen graph.")
   Path out;
 
-  @Option(names = "--no-verify", description = "Skip running the original and the frozen graph to compare them.")
-  boolean noVerify;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the verification's random inputs.")
-  long seed;
 
-  @Option(names = {"-i", "--input"}, paramLabel = "NAME=VALUE",
-      description = "Feed this input in the verification instead of a random one (as for run; repeatable).")
-  List<String> inputArgs = new ArrayList<>();
 
   @Mixin CommonOptions common;
+  @Mixin VerifyOptions check;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -45,10 +37,8 @@ final class FreezeCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     FreezeJob.Report r;
     try {
-      InputOptions given = new InputOptions();
-      given.inputs = inputArgs;
-      r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, !noVerify, seed, common.shapes(),
-          given::given));
+      r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, check.verify(), check.seed,
+          common.shapes(), check.given()));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(out, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -67,7 +57,7 @@ final class FreezeCommand implements Callable<Integer> {
     } else {
       boolean same = r.verification().diffs().stream().allMatch(Comparison.Diff::identical);
       out.println("  verification: outputs " + (same ? "bit-identical" : "equal within float rounding")
-          + " to the original's on " + (inputArgs.isEmpty() ? "random input (seed " + seed + ")" : "the given input"));
+          + " to the original's (inputs: " + check.describe() + ")");
     }
     return Main.OK;
   }

@@ -15,7 +15,10 @@ import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.runtime.Verification;
 import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.util.AtomicFiles;
+import dev.tftrt.runtime.ModelRunner;
+import dev.tftrt.tensor.HostTensor;
 import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.List;
 import java.util.Map;
 
@@ -31,8 +34,13 @@ public final class ExportJob {
   public static final double RTOL = 1e-3;
   public static final double ATOL = 1e-4;
 
+  /** What to export; given feeds the check the inputs it returns for the original (null: none). */
   public record Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes,
-      boolean verify, long seed) {}
+      boolean verify, long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
+    public Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes, boolean verify, long seed) {
+      this(load, out, opset, shapes, verify, seed, null);
+    }
+  }
 
   public record Report(ModelProto model, FreezeResult frozen, Optimizer.Result optimized,
       Verification.Report verification, long exportNanos) {}
@@ -54,7 +62,9 @@ public final class ExportJob {
       Verification.Report v = null;
       if (o.verify()) {
         try (OnnxRunner runner = new OnnxRunner(onnx.toByteArray(), o.out() == null ? "the ONNX model" : o.out().toString())) {
-          v = Verification.run(TfRunner.borrowing(model), runner, null, o.shapes(), o.seed(), RTOL, ATOL);
+          TfRunner original = TfRunner.borrowing(model);
+          v = Verification.run(original, runner, o.given() == null ? null : o.given().apply(original),
+              o.shapes(), o.seed(), RTOL, ATOL);
         }
         if (v.skippedBecause() == null && !v.passed()) throw new VerificationFailedException("the ONNX model's", "TensorFlow's", "", v);
       }
