@@ -181,9 +181,8 @@ public final class OnnxRuntimeBackend implements EngineBackend {
           pinned.add(t);
           outs.put(outputNames[i], t);
         }
-        try (OrtSession.Result r = session.run(feeds, outs)) {
-          // ONNX Runtime has written the outputs into TensorFlow's memory.
-        }
+        // ONNX Runtime writes the outputs into TensorFlow's memory; the result only holds them.
+        session.run(feeds, outs).close();
         return;
       }
       try (OrtSession.Result r = session.run(feeds)) {
