@@ -193,19 +193,9 @@ public final class OnnxCheck {
   }
 
   static DataType tfType(OnnxJavaType t) {
-    switch (t) {
-      case FLOAT: return DataType.DT_FLOAT;
-      case DOUBLE: return DataType.DT_DOUBLE;
-      case FLOAT16: return DataType.DT_HALF;
-      case INT8: return DataType.DT_INT8;
-      case UINT8: return DataType.DT_UINT8;
-      case INT16: return DataType.DT_INT16;
-      case INT32: return DataType.DT_INT32;
-      case INT64: return DataType.DT_INT64;
-      case BOOL: return DataType.DT_BOOL;
-      default: throw new IllegalArgumentException("no TF type for " + t);
-    }
+    return dev.tftrt.runtime.OnnxRunner.dtype(t, t.name());
   }
+
 
   static HostTensor fromOrt(OnnxTensor t) {
     ai.onnxruntime.TensorInfo info = t.getInfo();

@@ -30,12 +30,9 @@ public final class Convolution extends BaseConverter {
   protected Optional<String> check(NodeView n) {
     int sp = spatial(n);
     int rank = sp + 2;
-    String fmt = n.attrString("data_format", sp == 3 ? "NDHWC" : "NHWC");
-    if (!Layout.channelsLast(fmt)) {
-      return reject("data_format " + fmt + " is not supported; only channels-last is.");
-    }
+    Optional<String> layout = Layout.checkChannelsLastInput(n, sp);
+    if (layout.isPresent()) return layout;
     TensorInfo in = n.inputInfo(0);
-    if (in.hasRank() && in.rank() != rank) return reject("its input has rank " + in.rank() + ", not " + rank + ".");
     HostTensor f = n.constant(1).orElseThrow();
     if (f.rank() != rank) return reject("its filter has rank " + f.rank() + ", not " + rank + ".");
     for (String a : new String[] {"strides", "dilations"}) {

@@ -1,6 +1,9 @@
 package dev.tftrt.convert.ops;
 
+import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
+import dev.tftrt.convert.TensorInfo;
+import java.util.Optional;
 
 /**
  * TensorFlow's channels-last layouts to ONNX's channels-first and back. Converters wrap NCHW
@@ -32,6 +35,19 @@ final class Layout {
   /** Transposes an NCHW value back to NHWC, writing to y. */
   static void nhwc(OnnxEmitter out, String x, int rank, String y) {
     out.node("Transpose").in(x).attr("perm", toLast(rank)).out(y).emit();
+  }
+
+  /**
+   * Why a windowed op (conv, pool) over sp spatial dims cannot convert, as far as layout goes:
+   * not channels-last, or an input of the wrong rank. Empty when it can.
+   */
+  static Optional<String> checkChannelsLastInput(NodeView n, int sp) {
+    int rank = sp + 2;
+    String fmt = n.attrString("data_format", sp == 3 ? "NDHWC" : "NHWC");
+    if (!channelsLast(fmt)) return Optional.of("data_format " + fmt + " is not supported; only channels-last is.");
+    TensorInfo in = n.inputInfo(0);
+    if (in.hasRank() && in.rank() != rank) return Optional.of("its input has rank " + in.rank() + ", not " + rank + ".");
+    return Optional.empty();
   }
 
   static boolean channelsLast(String dataFormat) {

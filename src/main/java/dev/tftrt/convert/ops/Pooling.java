@@ -4,7 +4,6 @@ import dev.tftrt.convert.BaseConverter;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
 import dev.tftrt.convert.Signature;
-import dev.tftrt.convert.TensorInfo;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -35,12 +34,8 @@ public final class Pooling extends BaseConverter {
   protected Optional<String> check(NodeView n) {
     int sp = spatial(n);
     int rank = sp + 2;
-    String fmt = n.attrString("data_format", sp == 3 ? "NDHWC" : "NHWC");
-    if (!Layout.channelsLast(fmt)) {
-      return reject("data_format " + fmt + " is not supported; only channels-last is.");
-    }
-    TensorInfo in = n.inputInfo(0);
-    if (in.hasRank() && in.rank() != rank) return reject("its input has rank " + in.rank() + ", not " + rank + ".");
+    Optional<String> layout = Layout.checkChannelsLastInput(n, sp);
+    if (layout.isPresent()) return layout;
     for (String a : new String[] {"ksize", "strides"}) {
       long[] v = window(n, a);
       if (v == null || v.length != rank) return reject(a + " must have " + rank + " values.");
