@@ -37,14 +37,16 @@ public final class FreezeJob {
   public record Report(FreezeResult result, Sidecar sidecar, Verification.Report verification, Path out) {}
 
   public static Report run(Options o) {
-    try (TfModel model = TfModel.load(o.load())) {
+    // Grappler off on both sides: the check is about freezing, and then the outputs are bit-identical.
+    try (TfModel model = TfModel.load(o.load(), TfModel.exactConfig())) {
       FreezeResult r = Freezer.freeze(model);
       Sidecar side = Sidecar.of(model.path().toString(), model.format().name(), model.signature(),
           model.tags(), r.inputs(), r.outputs(), r.stats());
       Verification.Report v = null;
       if (o.verify()) {
         try (TfRunner frozen = new TfRunner(TfModel.fromGraphDef(r.graph(),
-            o.out() == null ? "the frozen graph" : o.out().toString(), r.inputs(), r.outputs()))) {
+            o.out() == null ? "the frozen graph" : o.out().toString(), r.inputs(), r.outputs(),
+            TfModel.exactConfig()))) {
           TfRunner original = TfRunner.borrowing(model);
           v = Verification.run(original, frozen, o.given() == null ? null : o.given().apply(original),
               o.shapes(), o.seed(), RTOL, ATOL);

@@ -6,7 +6,11 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.proto.GraphDef;
 
-/** A frozen graph, its inputs and outputs (by the source's names), and what freezing did. */
+/**
+ * A frozen graph, its inputs and outputs (by the source's names), and what freezing did:
+ * nodesBefore counts the source graph's top-level nodes, nodesRemoved what was dropped from
+ * them and from the function bodies inlined into them.
+ */
 public record FreezeResult(GraphDef graph, List<TensorSpec> inputs, List<TensorSpec> outputs,
     int nodesBefore, int variablesFrozen, int functionsInlined, int nodesRemoved) {
 

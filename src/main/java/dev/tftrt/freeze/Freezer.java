@@ -64,8 +64,9 @@ public final class Freezer {
     for (NodeDef n : nodes.values()) out.addNode(n.toBuilder().clearDevice());
     out.setLibrary(usedFunctions(nodes.values(), g));
     GraphDef frozenGraph = out.build();
+    // Removed counts what was there once calls were inlined, so it is never negative.
     return new FreezeResult(frozenGraph, inputs, outputs, before, frozen, inliner.inlinedCount(),
-        before - frozenGraph.getNodeCount());
+        before + inliner.nodesAdded() - frozenGraph.getNodeCount());
   }
 
   /**

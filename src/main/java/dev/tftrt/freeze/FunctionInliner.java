@@ -29,6 +29,7 @@ final class FunctionInliner {
 
   private final Map<String, FunctionDef> library = new HashMap<>();
   private int inlined;
+  private int nodesAdded;
 
   FunctionInliner(GraphDef g) {
     for (FunctionDef f : g.getLibrary().getFunctionList()) library.put(f.getSignature().getName(), f);
@@ -36,6 +37,11 @@ final class FunctionInliner {
 
   int inlinedCount() {
     return inlined;
+  }
+
+  /** Function-body nodes copied into the graph. */
+  int nodesAdded() {
+    return nodesAdded;
   }
 
   static boolean isCall(NodeDef n, Map<String, FunctionDef> library) {
@@ -111,6 +117,7 @@ final class FunctionInliner {
       NodeDef n = dedupeInputs(nb);
       nodes.put(n.getName(), n);
       added.add(n);
+      nodesAdded++;
     }
 
     // The call becomes IdentityN over the function's results (NoOp when it has none).

@@ -19,10 +19,13 @@ import org.tensorflow.Output;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
@@ -61,20 +64,45 @@ public final class TfModel implements AutoCloseable {
   }
 
   public static TfModel load(LoadOptions o) {
+    return load(o, null);
+  }
+
+  /** As {@link #load(LoadOptions)}, with the session configured (null: TensorFlow's defaults). */
+  public static TfModel load(LoadOptions o, ConfigProto config) {
     ModelFormat f = ModelFormat.detect(o.path());
     switch (f) {
-      case SAVED_MODEL: return loadSavedModel(o);
-      case META_CHECKPOINT: return loadMetaCheckpoint(o);
-      default: return loadGraphDef(o, f);
+      case SAVED_MODEL: return loadSavedModel(o, config);
+      case META_CHECKPOINT: return loadMetaCheckpoint(o, config);
+      default: return loadGraphDef(o, f, config);
     }
+  }
+
+  /**
+   * Session settings under which two graphs that compute the same thing give the same bits:
+   * TensorFlow's graph optimizer (Grappler) off. With it on, a frozen graph is rewritten more
+   * (constants fold into filters, MatMul+BiasAdd+Relu fuse) than the function bodies of the
+   * SavedModel it came from, and rounding differs in the last bits.
+   */
+  public static ConfigProto exactConfig() {
+    return ConfigProto.newBuilder().setGraphOptions(GraphOptions.newBuilder()
+        .setRewriteOptions(RewriterConfig.newBuilder().setDisableMetaOptimizer(true))).build();
   }
 
   /** A model over an in-memory GraphDef with known inputs and outputs (no variables). */
   public static TfModel fromGraphDef(GraphDef g, String description, List<TensorSpec> inputs,
       List<TensorSpec> outputs) {
+    return fromGraphDef(g, description, inputs, outputs, null);
+  }
+
+  public static TfModel fromGraphDef(GraphDef g, String description, List<TensorSpec> inputs,
+      List<TensorSpec> outputs, ConfigProto config) {
     Graph graph = importGraph(g, description);
-    return new TfModel(Path.of(description), ModelFormat.GRAPHDEF, g, graph, new Session(graph),
+    return new TfModel(Path.of(description), ModelFormat.GRAPHDEF, g, graph, session(graph, config),
         null, null, List.of(), inputs, outputs);
+  }
+
+  private static Session session(Graph graph, ConfigProto config) {
+    return config == null ? new Session(graph) : new Session(graph, config);
   }
 
   public Path path() {
@@ -127,7 +155,7 @@ public final class TfModel implements AutoCloseable {
 
   // ---- SavedModel ----
 
-  private static TfModel loadSavedModel(LoadOptions o) {
+  private static TfModel loadSavedModel(LoadOptions o, ConfigProto config) {
     Path dir = ModelFormat.savedModelDir(o.path());
     if (Files.isRegularFile(dir.resolve("tftrt.json"))) {
       throw new TftrtException(dir + " is already a converted model: run it as it is, or start again from its frozen.pb.");
@@ -141,7 +169,8 @@ public final class TfModel implements AutoCloseable {
     }
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0])).load();
+      SavedModelBundle.Loader loader = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0]));
+      bundle = (config == null ? loader : loader.withConfigProto(config)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
       throw new TftrtException("SavedModel " + dir + " could not be loaded: " + firstLine(e) + ".", e);
     }
@@ -262,7 +291,7 @@ public final class TfModel implements AutoCloseable {
 
   // ---- .meta + checkpoint ----
 
-  private static TfModel loadMetaCheckpoint(LoadOptions o) {
+  private static TfModel loadMetaCheckpoint(LoadOptions o, ConfigProto config) {
     Path metaFile = o.path();
     MetaGraphDef meta;
     byte[] bytes = GraphDefs.readBytes(metaFile);
@@ -275,7 +304,7 @@ public final class TfModel implements AutoCloseable {
       throw new TftrtException(metaFile + " is not a MetaGraphDef: it holds no graph.");
     }
     Graph graph = importGraph(meta.getGraphDef(), metaFile.toString());
-    Session session = new Session(graph);
+    Session session = session(graph, config);
     try {
       if (hasVariables(meta.getGraphDef())) {
         String prefix = checkpointPrefix(metaFile, o.checkpoint());
@@ -337,7 +366,7 @@ public final class TfModel implements AutoCloseable {
 
   // ---- GraphDef ----
 
-  private static TfModel loadGraphDef(LoadOptions o, ModelFormat f) {
+  private static TfModel loadGraphDef(LoadOptions o, ModelFormat f, ConfigProto config) {
     GraphDef g = GraphDefs.read(o.path(), f == ModelFormat.GRAPHDEF_TEXT);
     if (hasVariables(g)) {
       throw new TftrtException(o.path() + " is a GraphDef with variables but no checkpoint: freeze it from its SavedModel or .meta file.");
@@ -361,7 +390,7 @@ public final class TfModel implements AutoCloseable {
         ins = placeholdersFeeding(g, graph, outs);
       }
       ins = cutInputs(graph, o, ins, o.path().toString());
-      return new TfModel(o.path(), f, g, graph, new Session(graph), null,
+      return new TfModel(o.path(), f, g, graph, session(graph, config), null,
           side != null ? side.signature() : null, List.of(), ins, outs);
     } catch (RuntimeException e) {
       graph.close();
@@ -466,6 +495,8 @@ public final class TfModel implements AutoCloseable {
 
   static String firstLine(Throwable e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+    // TensorFlow prefixes errors raised inside functions with "{{function_node NAME}}" markers.
+    m = m.replaceAll("\\{\\{function_node [^}]*\\}\\}\\s*", "").strip();
     int nl = m.indexOf('\n');
     if (nl > 0) m = m.substring(0, nl).strip();
     while (m.endsWith(".")) m = m.substring(0, m.length() - 1);

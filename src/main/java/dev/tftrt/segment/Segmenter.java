@@ -146,6 +146,10 @@ public final class Segmenter {
     for (String m : members) {
       NodeDef n = graph.node(m);
       int outs = Math.max(1, maxOutputIndexUsed(graph, n) + 1);
+      // A fetched output that nothing in the graph reads (a second signature output) counts too.
+      for (String o : graphOutputs) {
+        if (TensorNames.node(o).equals(m)) outs = Math.max(outs, TensorNames.index(o) + 1);
+      }
       for (int i = 0; i < outs; i++) {
         String t = m + ":" + i;
         boolean external = graphOutputs.contains(m) || graphOutputs.contains(t);
