@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 
@@ -115,25 +114,12 @@ public final class OnnxCheck {
   }
 
   private Map<String, HostTensor> runTf(GraphDef gd) {
-    Map<String, HostTensor> r = new HashMap<>();
     try (Session s = new Session(builder.graph())) {
-      Session.Runner runner = s.runner();
-      List<Tensor> in = new ArrayList<>();
-      try {
-        for (Map.Entry<String, HostTensor> e : feeds.entrySet()) {
-          Tensor t = e.getValue().toTensor();
-          in.add(t);
-          runner.feed(e.getKey(), t);
-        }
-        for (String o : outputs) runner.fetch(o);
-        try (org.tensorflow.Result res = runner.run()) {
-          for (int i = 0; i < outputs.size(); i++) r.put(outputs.get(i), HostTensor.fromTensor(res.get(i)));
-        }
-      } finally {
-        for (Tensor t : in) t.close();
-      }
+      HostTensor[] out = dev.tftrt.testing.TfGraphs.run(s, feeds, outputs);
+      Map<String, HostTensor> r = new HashMap<>();
+      for (int i = 0; i < out.length; i++) r.put(outputs.get(i), out[i]);
+      return r;
     }
-    return r;
   }
 
   private Map<String, HostTensor> runOnnx(ModelProto m) {

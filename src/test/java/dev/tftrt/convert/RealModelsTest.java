@@ -21,9 +21,6 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Assumptions;
-import org.tensorflow.Graph;
-import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
 
@@ -46,28 +43,7 @@ class RealModelsTest {
 
   /** Runs TensorFlow on the whole graph with feeds (any tensors), fetching outputs. */
   static Map<String, HostTensor> runTf(GraphDef gd, Map<String, HostTensor> feeds, List<String> fetches) {
-    Map<String, HostTensor> r = new LinkedHashMap<>();
-    try (Graph g = new Graph()) {
-      g.importGraphDef(gd);
-      try (Session s = new Session(g)) {
-        Session.Runner runner = s.runner();
-        List<Tensor> in = new ArrayList<>();
-        try {
-          for (Map.Entry<String, HostTensor> e : feeds.entrySet()) {
-            Tensor t = e.getValue().toTensor();
-            in.add(t);
-            runner.feed(e.getKey(), t);
-          }
-          for (String f : fetches) runner.fetch(f);
-          try (org.tensorflow.Result res = runner.run()) {
-            for (int i = 0; i < fetches.size(); i++) r.put(fetches.get(i), HostTensor.fromTensor(res.get(i)));
-          }
-        } finally {
-          for (Tensor t : in) t.close();
-        }
-      }
-    }
-    return r;
+    return dev.tftrt.testing.TfGraphs.runGraph(gd, feeds, fetches);
   }
 
   static Map<String, HostTensor> runOnnx(ModelProto m, Map<String, HostTensor> feeds) throws OrtException {

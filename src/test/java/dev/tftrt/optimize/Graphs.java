@@ -6,15 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tftrt.runtime.Comparison;
 import dev.tftrt.tensor.HostTensor;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.tensorflow.Graph;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 
@@ -24,26 +18,7 @@ final class Graphs {
 
   /** Runs a GraphDef in a fresh session: feeds by tensor name, results by fetch name. */
   static Map<String, HostTensor> run(GraphDef g, Map<String, HostTensor> feeds, List<String> fetches) {
-    try (Graph graph = new Graph(); Session s = new Session(graph)) {
-      graph.importGraphDef(g);
-      List<Tensor> owned = new ArrayList<>();
-      try {
-        Session.Runner r = s.runner();
-        for (Map.Entry<String, HostTensor> f : feeds.entrySet()) {
-          Tensor t = f.getValue().toTensor();
-          owned.add(t);
-          r.feed(f.getKey(), t);
-        }
-        for (String f : fetches) r.fetch(f);
-        Map<String, HostTensor> out = new LinkedHashMap<>();
-        try (Result res = r.run()) {
-          for (int i = 0; i < fetches.size(); i++) out.put(fetches.get(i), HostTensor.fromTensor(res.get(i)));
-        }
-        return out;
-      } finally {
-        owned.forEach(Tensor::close);
-      }
-    }
+    return dev.tftrt.testing.TfGraphs.runGraph(g, feeds, fetches);
   }
 
   /** Both graphs give the same outputs on these feeds, within |a-b| <= atol + rtol*|b|. */

@@ -85,6 +85,16 @@ public final class TfGraphs {
     }
   }
 
+  /** Runs a GraphDef in a fresh graph and session: feeds by tensor name, results by fetch name. */
+  public static Map<String, HostTensor> runGraph(GraphDef def, Map<String, HostTensor> feeds, List<String> fetches) {
+    try (Graph g = importGraph(def); Session s = new Session(g)) {
+      HostTensor[] out = run(s, feeds, fetches);
+      Map<String, HostTensor> r = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < out.length; i++) r.put(fetches.get(i), out[i]);
+      return r;
+    }
+  }
+
   public static float[] floats(HostTensor t) {
     FloatBuffer b = t.data().asFloatBuffer();
     float[] out = new float[b.remaining()];
