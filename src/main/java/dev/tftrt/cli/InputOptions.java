@@ -122,7 +122,10 @@ final class InputOptions {
     }
     ByteBuffer b = ByteBuffer.allocate(DTypes.byteSize(spec.dtype())).order(ByteOrder.LITTLE_ENDIAN);
     HostTensor.putDouble(b, 0, spec.dtype(), v);
-    return HostTensor.of(spec.dtype(), new long[0], b);
+    // A number for an input that holds exactly one element ([1], [1, 1]) takes that shape.
+    long[] shape = spec.shape() != null && java.util.Arrays.stream(spec.shape()).allMatch(d -> d == 1)
+        ? spec.shape() : new long[0];
+    return HostTensor.of(spec.dtype(), shape, b);
   }
 
   String describe() {

@@ -290,11 +290,20 @@ class CliTest {
   }
 
   @Test
-  @DisplayName("run --input x=0.5 where the model takes [1] exits 2")
-  void runScalarWhereVectorExpected() {
+  @DisplayName("run --input x=0.5 where the model takes [1]: a number fills a one-element input")
+  void runScalarWhereOneElementExpected() {
     Cli.Result r = Cli.run("run", tf2().toString(), "--input", "x=0.5");
+    assertExit(0, r);
+    assertTrue(r.out().contains("y: float32 [1]  min 2.25000  max 2.25000"), r.out());
+  }
+
+  @Test
+  @DisplayName("run --input X=0.5 where the model takes [?, 784] exits 2")
+  void runScalarWhereVectorExpected() {
+    Path mlp = TestModels.shared("mlp-fc-layers/frozen.pb");
+    Cli.Result r = Cli.run("run", mlp.toString(), "--input", "X=0.5");
     assertExit(2, r);
-    assertEquals("tftrt: input 'x' of " + tf2() + " takes shape [1], but [] was given.", r.firstErrLine());
+    assertEquals("tftrt: input 'X' of " + mlp + " takes shape [?, 784], but [] was given.", r.firstErrLine());
   }
 
   @Test
