@@ -109,7 +109,7 @@ public final class Freezer {
       if (s.shape() != null) {
         ph.putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(s.shape())).build());
       }
-      if (TensorNames.index(s.tensor()) == 0 && !n.getOp().equals("IdentityN")) {
+      if (TensorNames.index(s.tensor()) == 0 && !otherOutputsRead(nodes, node)) {
         nodes.put(node, ph.setName(node).build());
         continue;
       }
@@ -131,6 +131,16 @@ public final class Freezer {
       nodes.put(name, ph.setName(name).build());
       inputs.set(i, new TensorSpec(s.key(), name + ":0", s.dtype(), s.shape()));
     }
+  }
+
+  /** Whether any node reads an output of this node other than output 0. */
+  private static boolean otherOutputsRead(Map<String, NodeDef> nodes, String node) {
+    for (NodeDef c : nodes.values()) {
+      for (String in : c.getInputList()) {
+        if (!TensorNames.isControl(in) && TensorNames.node(in).equals(node) && TensorNames.index(in) > 0) return true;
+      }
+    }
+    return false;
   }
 
   /** Keeps only the nodes the roots depend on; order is kept. */
