@@ -18,6 +18,8 @@
 // that memory, so the backend writes the result where TensorFlow reads it (no copy). Errors
 // come back through nativeFail, never as exceptions across this boundary.
 #include <jni.h>
+#include <unistd.h>
+#include <cstdio>
 
 #include <atomic>
 #include <climits>
@@ -251,6 +253,15 @@ JNIEXPORT jint JNICALL Java_dev_tftrt_runtime_engine_EngineBridge_nativeInit(JNI
   }
   g_ready.store(true, std::memory_order_release);
   return kBridgeVersion;
+}
+
+// static native void nativeExit(int code): ends the process at once, without the C++ static
+// destructors that exit() runs. An interrupted tftrt has cleaned up already; TensorFlow's
+// destructors racing its still-running threads are what crashed it at exit (SIGSEGV).
+JNIEXPORT void JNICALL Java_dev_tftrt_runtime_engine_EngineBridge_nativeExit(JNIEnv*, jclass,
+                                                                            jint code) {
+  std::fflush(nullptr);
+  _exit(code);
 }
 
 // static native void nativeFail(long handle, int code, String message)

@@ -22,6 +22,9 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR")
   Path out;
 
+  @Option(names = "--overwrite", description = "Replace OUTDIR if it exists and holds only a converted model (never an input of this run).")
+  boolean overwrite;
+
   @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision (fp32 for now).")
   String precision;
 
@@ -44,11 +47,12 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
     ConvertJob.Report r;
     try {
       r = ConvertJob.run(new ConvertJob.Options(common.load(model), out, common.shapes(), segments.options(),
-          backend(), precision, opset, check.verify(), check.seed, check.given()));
+          backend(), precision, opset, check.verify(), check.seed, check.given()).withOverwrite(overwrite));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());

@@ -11,7 +11,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import dev.tftrt.util.InFlight;
+import dev.tftrt.util.OutputTargets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,12 +38,20 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    Interruption.prepare();
     PrintWriter out = spec.commandLine().getOut();
-    Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("tftrt-demo-");
-    Path saved = root.resolve("saved_model");
-    if (Files.exists(saved)) {
-      throw new dev.tftrt.TftrtException(saved + " already exists: give an empty --dir.");
+    Path root;
+    if (dir != null) {
+      // A new or empty folder only: the demo writes several models into it.
+      OutputTargets.check(dir, OutputTargets.Kind.FOLDER, false, List.of(), null);
+      if (!Files.exists(dir)) InFlight.removeOnInterrupt(Files.createDirectory(dir));
+      root = dir;
+    } else {
+      root = Files.createTempDirectory("tftrt-demo-");
+      InFlight.removeOnInterrupt(root);
     }
+    Path saved = root.resolve("saved_model");
+    InFlight.removeOnInterrupt(saved);
     out.println("1. building a conv + batch-norm + dense classifier with TensorFlow Java");
     DemoModel.save(saved, seed);
     out.println("   saved SavedModel " + saved);
@@ -74,6 +85,8 @@ final class DemoCommand implements Callable<Integer> {
       Printing.diffs(out, v.diffs());
       if (!v.passed()) throw new Main.CheckFailedException("the converted demo model does not match the SavedModel.");
     }
+    InFlight.keep(saved);
+    InFlight.keep(root);
     out.println("done: models are in " + root);
     out.println("next: bin/tftrt inspect " + converted + "   or   bin/tftrt run " + converted
         + " --random --shape image=4,16,16,3");

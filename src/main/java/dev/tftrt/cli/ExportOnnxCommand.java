@@ -23,6 +23,9 @@ final class ExportOnnxCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx")
   Path out;
 
+  @Option(names = "--overwrite", description = "Replace OUT.onnx if it exists (never an input of this run).")
+  boolean overwrite;
+
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset (default: ${DEFAULT-VALUE}).")
   int opset;
 
@@ -35,11 +38,12 @@ final class ExportOnnxCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
     ExportJob.Report r;
     try {
       r = ExportJob.run(new ExportJob.Options(common.load(model), out, opset, common.shapes(), check.verify(),
-          check.seed, check.given()));
+          check.seed, check.given()).withOverwrite(overwrite));
     } catch (UnsupportedNodesException e) {
       pw.println("not exported: " + e.nodes().size() + " node(s) do not convert:");
       for (UnsupportedNodesException.Unsupported u : e.nodes()) pw.println("  " + u);

@@ -23,6 +23,9 @@ final class FreezeCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.pb", description = "Where to write the frozen graph.")
   Path out;
 
+  @Option(names = "--overwrite", description = "Replace OUT.pb and OUT.json if it exists (never an input of this run).")
+  boolean overwrite;
+
 
 
 
@@ -33,12 +36,13 @@ final class FreezeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Interruption.prepare();
     PrintWriter out = spec.commandLine().getOut();
     long t0 = System.nanoTime();
     FreezeJob.Report r;
     try {
       r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, check.verify(), check.seed,
-          common.shapes(), check.given()));
+          common.shapes(), check.given()).withOverwrite(overwrite));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(out, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());

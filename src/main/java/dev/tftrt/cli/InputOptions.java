@@ -69,6 +69,17 @@ final class InputOptions {
     return feeds;
   }
 
+  /** The files --input reads (.npz, .npy, @file): what a command must not write over. */
+  List<Path> files() {
+    List<Path> r = new ArrayList<>();
+    for (String arg : inputs) {
+      String v = arg.indexOf('=') < 0 ? arg : arg.substring(arg.indexOf('=') + 1);
+      if (v.startsWith("@")) r.add(Path.of(v.substring(1)));
+      else if (v.endsWith(".npy") || v.endsWith(".npz")) r.add(Path.of(v));
+    }
+    return r;
+  }
+
   /** --input values by the name the user gave (an .npz contributes its array names). */
   private Map<String, HostTensor> parse(List<TensorSpec> specs, String model) {
     Map<String, HostTensor> given = new LinkedHashMap<>();

@@ -30,7 +30,11 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    PrintWriter err = new PrintWriter(System.err, true);
+    Interruption.install(err);
+    int code = execute(args, new PrintWriter(System.out, true), err);
+    Interruption.finished();
+    System.exit(code);
   }
 
   /** Runs the CLI in-process (tests use this) and returns the exit code. */

@@ -6,7 +6,10 @@ import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.tensor.Npz;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import dev.tftrt.util.OutputTargets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,6 +26,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "OUT.npz", description = "Also write the outputs to a .npz file.")
   Path out;
 
+  @Option(names = "--overwrite", description = "Replace OUT.npz if it exists (never an input of this run).")
+  boolean overwrite;
+
   @Mixin CommonOptions common;
   @Mixin InputOptions inputs;
 
@@ -30,7 +36,9 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
+    if (out != null) checkOut(); // before the run, so a refusal costs nothing
     try (ModelRunner m = Models.open(common.load(model), common.backend)) {
       Map<String, HostTensor> feeds = inputs.feeds(m, common.shapes());
       long t0 = System.nanoTime();
@@ -38,10 +46,18 @@ final class RunCommand implements Callable<Integer> {
       pw.printf("ran %s in %.1f ms, inputs: %s%n", m.describe(), (System.nanoTime() - t0) / 1e6, inputs.describe());
       Printing.summary(pw, results);
       if (out != null) {
+        checkOut();
         Npz.write(results, out);
         pw.println("wrote " + out);
       }
     }
     return Main.OK;
+  }
+
+  /** OUT.npz is a new file, or replaced with --overwrite, and never the model or an input file. */
+  private void checkOut() {
+    List<Path> read = new ArrayList<>(OutputTargets.modelInputs(model, common.checkpoint));
+    read.addAll(inputs.files());
+    OutputTargets.check(out, OutputTargets.Kind.FILE, overwrite, read, null);
   }
 }

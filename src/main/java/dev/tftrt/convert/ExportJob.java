@@ -15,6 +15,7 @@ import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.runtime.Verification;
 import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.util.AtomicFiles;
+import dev.tftrt.util.OutputTargets;
 import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.tensor.HostTensor;
 import java.nio.file.Path;
@@ -36,9 +37,19 @@ public final class ExportJob {
 
   /** What to export; given feeds the check the inputs it returns for the original (null: none). */
   public record Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes,
-      boolean verify, long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
+      boolean verify, long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+    public Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes,
+        boolean verify, long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
+      this(load, out, opset, shapes, verify, seed, given, false);
+    }
+
     public Options(LoadOptions load, Path out, int opset, Map<String, long[]> shapes, boolean verify, long seed) {
-      this(load, out, opset, shapes, verify, seed, null);
+      this(load, out, opset, shapes, verify, seed, null, false);
+    }
+
+    /** The same, replacing an existing output file (never an input; see {@link OutputTargets}). */
+    public Options withOverwrite(boolean yes) {
+      return new Options(load, out, opset, shapes, verify, seed, given, yes);
     }
   }
 
@@ -46,6 +57,7 @@ public final class ExportJob {
       Verification.Report verification, long exportNanos) {}
 
   public static Report run(Options o) {
+    if (o.out() != null) checkTarget(o); // before the work, so a refusal costs nothing
     try (TfModel model = TfModel.load(o.load())) {
       FreezeResult frozen = Freezer.freeze(model);
       GraphDef graph = Freezer.withInputShapes(frozen.graph(), frozen.inputs(), o.shapes());
@@ -68,9 +80,17 @@ public final class ExportJob {
         }
         if (v.skippedBecause() == null && !v.passed()) throw new VerificationFailedException("the ONNX model's", "TensorFlow's", "", v);
       }
-      if (o.out() != null) AtomicFiles.write(o.out(), onnx::writeTo);
+      if (o.out() != null) {
+        checkTarget(o); // again: the run took a while
+        AtomicFiles.write(o.out(), onnx::writeTo);
+      }
       return new Report(onnx, frozen, optimized, v, nanos);
     }
+  }
+
+  private static void checkTarget(Options o) {
+    OutputTargets.check(o.out(), OutputTargets.Kind.FILE, o.overwrite(),
+        OutputTargets.modelInputs(o.load().path(), o.load().checkpoint()), null);
   }
 
   private static List<String> tensors(List<TensorSpec> specs) {

@@ -11,6 +11,7 @@ import java.util.function.Function;
 import dev.tftrt.runtime.Verification;
 import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.util.AtomicFiles;
+import dev.tftrt.util.OutputTargets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,15 +29,26 @@ public final class FreezeJob {
    * that {@code given} returns for the original model (null: none) and random values for the rest.
    */
   public record Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes,
-      Function<ModelRunner, Map<String, HostTensor>> given) {
+      Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+    public Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes,
+        Function<ModelRunner, Map<String, HostTensor>> given) {
+      this(load, out, verify, seed, shapes, given, false);
+    }
+
     public Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes) {
-      this(load, out, verify, seed, shapes, null);
+      this(load, out, verify, seed, shapes, null, false);
+    }
+
+    /** The same, replacing an existing output (never an input; see {@link OutputTargets}). */
+    public Options withOverwrite(boolean yes) {
+      return new Options(load, out, verify, seed, shapes, given, yes);
     }
   }
 
   public record Report(FreezeResult result, Sidecar sidecar, Verification.Report verification, Path out) {}
 
   public static Report run(Options o) {
+    if (o.out() != null) checkTargets(o); // before the work, so a refusal costs nothing
     // Grappler off on both sides: the check is about freezing, and then the outputs are bit-identical.
     try (TfModel model = TfModel.load(o.load(), TfModel.exactConfig())) {
       FreezeResult r = Freezer.freeze(model);
@@ -55,9 +67,19 @@ public final class FreezeJob {
           throw new VerificationFailedException("the frozen graph's", "the original's", "", v);
         }
       }
-      if (o.out() != null) write(r, side, o.out());
+      if (o.out() != null) {
+        checkTargets(o); // again: the run took a while
+        write(r, side, o.out());
+      }
       return new Report(r, side, v, o.out());
     }
+  }
+
+  /** OUT.pb and its OUT.json: new files, or replaced with --overwrite; never an input. */
+  private static void checkTargets(Options o) {
+    var inputs = OutputTargets.modelInputs(o.load().path(), o.load().checkpoint());
+    OutputTargets.check(o.out(), OutputTargets.Kind.FILE, o.overwrite(), inputs, null);
+    OutputTargets.check(Sidecar.pathFor(o.out()), OutputTargets.Kind.FILE, o.overwrite(), inputs, null);
   }
 
   /** The graph and its sidecar, both or neither. */

@@ -23,6 +23,7 @@ import dev.tftrt.splice.Splicer;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.util.AtomicFiles;
+import dev.tftrt.util.OutputTargets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,11 +51,60 @@ public final class ConvertJob {
 
   public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
       Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
-      long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
+      long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+    public Options(LoadOptions load, Path out, Map<String, long[]> shapes,
+        Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
+        long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
+      this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, false);
+    }
+
     public static Options of(LoadOptions load, Path out) {
       return new Options(load, out, Map.of(), Segmenter.Options.defaults(), "auto", "fp32",
           OnnxExporter.DEFAULT_OPSET, true, 0, null);
     }
+
+    /** The same, replacing an existing converted folder (never anything else; see {@link OutputTargets}). */
+    public Options withOverwrite(boolean yes) {
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, yes);
+    }
+  }
+
+  /** What convert writes into OUTDIR: a folder holding only these (and a manifest of ours) is ours to replace. */
+  private static final Set<String> OWN_FILES = Set.of(ConvertedModel.MANIFEST, "saved_model.pb", "converted.pb",
+      "converted.json", "frozen.pb", "frozen.json", "segments", "report.json", "report.md");
+
+  /**
+   * Whether dir is a converted folder as convert writes it: a tftrt.json whose format is ours,
+   * and nothing but the files convert writes (so no file of the user's is lost by replacing it).
+   */
+  public static boolean ownsFolder(Path dir) {
+    try (var list = Files.list(dir)) {
+      for (Path p : list.toList()) {
+        String name = p.getFileName().toString();
+        if (!OWN_FILES.contains(name) || Files.isSymbolicLink(p)) return false;
+        if (name.equals("segments")) {
+          if (!Files.isDirectory(p)) return false;
+          try (var segs = Files.list(p)) {
+            if (!segs.allMatch(s -> s.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(s,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+              return false;
+            }
+          }
+        } else if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          return false;
+        }
+      }
+      var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve(ConvertedModel.MANIFEST).toFile());
+      return node != null && ConvertedModel.FORMAT.equals(node.path("format").asText(null));
+    } catch (java.io.IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static void checkTarget(Options o) {
+    OutputTargets.check(o.out(), OutputTargets.Kind.FOLDER, o.overwrite(),
+        OutputTargets.modelInputs(o.load().path(), o.load().checkpoint()),
+        new OutputTargets.Own(ConvertJob::ownsFolder, "a converted model"));
   }
 
   /** One engine as built: its node, ONNX model and the transposes left in it. */
@@ -72,6 +122,7 @@ public final class ConvertJob {
       throw new TftrtException("--precision " + o.precision()
           + " is not available yet: this version converts in fp32 only (fp16 and int8 come with TensorRT engines).");
     }
+    checkTarget(o); // before the work, so a refusal costs nothing
     long t0 = System.nanoTime();
     try (TfModel model = TfModel.load(o.load())) {
       Plan plan = Plan.make(model, o.shapes(), o.segments());
@@ -96,6 +147,7 @@ public final class ConvertJob {
 
       Verification.Report[] verification = {null};
       Map<String, String> backends = new LinkedHashMap<>();
+      checkTarget(o); // again: planning took a while
       AtomicFiles.writeFolder(o.out(), dir -> {
         write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs);
         if (o.verify()) {

@@ -57,11 +57,38 @@ public final class OnnxRunner implements ModelRunner {
     OrtEnvironment e = env;
     if (e == null) {
       synchronized (OnnxRunner.class) {
-        if (env == null) env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "tftrt");
+        if (env == null) {
+          env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "tftrt");
+          removeNativeExtractionFolder();
+        }
         e = env;
       }
     }
     return e;
+  }
+
+  /**
+   * ONNX Runtime copies its native libraries into a new java.io.tmpdir/onnxruntime-java* folder
+   * and only asks for the folder to be deleted at exit, after its files, in an order that
+   * leaves it behind (empty) in every JVM. The libraries are loaded by now, so the folder goes
+   * now. ONNX Runtime keeps its path in a private field; without that field nothing is removed.
+   */
+  private static void removeNativeExtractionFolder() {
+    Path dir;
+    try {
+      java.lang.reflect.Field f = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+      f.setAccessible(true);
+      dir = (Path) f.get(null);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return;
+    }
+    if (dir == null || !dir.getFileName().toString().startsWith("onnxruntime-java")) return;
+    try (var files = java.nio.file.Files.list(dir)) {
+      for (Path p : files.toList()) java.nio.file.Files.deleteIfExists(p);
+      java.nio.file.Files.deleteIfExists(dir);
+    } catch (java.io.IOException e) {
+      // left for ONNX Runtime's own delete-on-exit
+    }
   }
 
   private static List<TensorSpec> specs(Map<String, NodeInfo> infos) {

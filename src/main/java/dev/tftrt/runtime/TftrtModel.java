@@ -53,6 +53,7 @@ public final class TftrtModel implements AutoCloseable {
   private final List<EngineRegistry.Registration> registrations = new ArrayList<>();
   private final Graph graph;
   private final Session session;
+  private volatile boolean closed;
 
   private TftrtModel(Path dir, String backendOverride) {
     this.dir = dir;
@@ -173,7 +174,13 @@ public final class TftrtModel implements AutoCloseable {
    * the returned Result (which closes its tensors). Thread-safe.
    */
   public Result call(Map<String, Tensor> feeds) {
-    Session.Runner r = session.runner();
+    checkOpen();
+    Session.Runner r;
+    try {
+      r = session.runner();
+    } catch (IllegalStateException e) {
+      throw closedError(e); // closed by another thread just now
+    }
     for (TensorSpec in : inputs) {
       Tensor t = feeds.get(in.key());
       if (t == null) throw new TftrtException("input '" + in.key() + "' of " + dir + " was not given.");
@@ -192,6 +199,9 @@ public final class TftrtModel implements AutoCloseable {
     for (TensorSpec out : outputs) r.fetch(out.tensor());
     try {
       return r.run();
+    } catch (IllegalStateException e) {
+      if (closed) throw closedError(e);
+      throw e;
     } catch (TensorFlowException | IllegalArgumentException e) {
       String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
       int nl = m.indexOf('\n');
@@ -201,6 +211,7 @@ public final class TftrtModel implements AutoCloseable {
 
   /** Runs on host tensors (copies in and out), checking dtypes and shapes first. */
   public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
+    checkOpen();
     Feeds.check(inputs, feeds, dir.toString());
     Map<String, Tensor> tf = new LinkedHashMap<>();
     try {
@@ -215,8 +226,19 @@ public final class TftrtModel implements AutoCloseable {
     }
   }
 
+  private void checkOpen() {
+    if (closed) throw closedError(null);
+  }
+
+  private TftrtException closedError(RuntimeException cause) {
+    return new TftrtException("the model loaded from " + dir + " is closed: load it again to call it.", cause);
+  }
+
+  /** Releases the session, graph and backends; calls afterwards fail with one sentence. Idempotent. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
     session.close();
     graph.close();
     releaseBackends();

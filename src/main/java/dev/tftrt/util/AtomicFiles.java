@@ -6,26 +6,47 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Writes files so that a failure leaves nothing half-written: each file goes to a hidden
  * temporary name in its target's folder; once all are complete, existing targets are set aside,
  * the new files moved into place, and only then the old ones deleted. If any step fails, the
  * old targets are put back. Files get the usual permissions (umask), not a temp file's 0600.
+ *
+ * <p>Temporary names are {@code .NAME.tftrt-PID-RAND.tmp} (set-aside targets {@code .old}), so a
+ * run killed outright (SIGKILL, power loss) leaves names the next write to the same target
+ * recognises: those whose process is gone are removed, a set-aside target whose replacement never
+ * arrived is put back. Long names are shortened with a hash so the temporary name fits in 255 bytes.
+ * While a write is under way its temporaries are listed in {@link InFlight}, which an
+ * interrupted process empties before it exits.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
+
+  /** Linux NAME_MAX; a target name this long still gets a temporary name that fits. */
+  static final int NAME_MAX = 255;
+  /** Names longer than this (UTF-8 bytes) are shortened in temporary names. */
+  private static final int SHORT_NAME_BYTES = 160;
+  private static final String MARK = ".tftrt-";
+  private static final Pattern TEMP = Pattern.compile("\\.tftrt-([0-9]+)-[0-9a-f]{8}\\.(tmp|old)$");
 
   @FunctionalInterface
   public interface Writer {
@@ -54,42 +75,59 @@ public final class AtomicFiles {
         if (dir == null || !Files.isDirectory(dir)) {
           throw new TftrtException("cannot write " + e.getKey() + ": its folder does not exist.");
         }
-        if (Files.isDirectory(target)) {
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
           throw new TftrtException("cannot write " + e.getKey() + ": it is a folder.");
         }
-        Path tmp = sibling(target, "tmp");
+        removeStale(target);
+        Path t = sibling(target, "tmp");
+        Path tmp = InFlight.begin(t, null, () -> Files.createFile(t));
         temps.put(target, tmp);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
           OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
           e.getValue().writeTo(out);
           out.flush();
           ch.force(true); // on disk before it replaces anything
         }
       }
-      for (Path target : temps.keySet()) {
-        current = target;
-        if (Files.exists(target)) {
-          Path bak = sibling(target, "old");
-          move(target, bak);
-          backups.put(target, bak);
+      synchronized (InFlight.LOCK) { // an interruption waits until every target is in place or back
+        InFlight.checkNotInterrupted();
+        for (Path target : temps.keySet()) {
+          current = target;
+          if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            Path bak = InFlight.begin(sibling(target, "old"), target, () -> {});
+            move(target, bak);
+            backups.put(target, bak);
+          }
         }
+        for (Map.Entry<Path, Path> e : temps.entrySet()) {
+          current = e.getKey();
+          move(e.getValue(), e.getKey());
+          placed.add(e.getKey());
+        }
+        for (Path tmp : temps.values()) InFlight.end(tmp);
+        temps.clear();
+        for (Path bak : backups.values()) {
+          Files.deleteIfExists(bak);
+          InFlight.end(bak);
+        }
+        backups.clear();
       }
-      for (Map.Entry<Path, Path> e : temps.entrySet()) {
-        current = e.getKey();
-        move(e.getValue(), e.getKey());
-        placed.add(e.getKey());
-      }
-      temps.clear();
-      for (Path bak : backups.values()) Files.deleteIfExists(bak);
-      backups.clear();
     } catch (IOException e) {
       throw new TftrtException("cannot write " + current + ": " + reason(e) + ".", e);
     } finally {
       // On failure: remove what was placed, put the old files back, drop the temporaries.
       if (!temps.isEmpty() || !backups.isEmpty()) {
-        for (Path p : placed) quietly(() -> Files.deleteIfExists(p));
-        for (Map.Entry<Path, Path> b : backups.entrySet()) quietly(() -> move(b.getValue(), b.getKey()));
-        for (Path tmp : temps.values()) quietly(() -> Files.deleteIfExists(tmp));
+        synchronized (InFlight.LOCK) {
+          for (Path p : placed) quietly(() -> Files.deleteIfExists(p));
+          for (Map.Entry<Path, Path> b : backups.entrySet()) {
+            quietly(() -> move(b.getValue(), b.getKey()));
+            InFlight.end(b.getValue());
+          }
+          for (Path tmp : temps.values()) {
+            quietly(() -> Files.deleteIfExists(tmp));
+            InFlight.end(tmp);
+          }
+        }
       }
     }
   }
@@ -118,44 +156,116 @@ public final class AtomicFiles {
     Path old = null;
     boolean done = false;
     try {
-      tmp = sibling(abs, "tmp");
-      Files.createDirectory(tmp);
+      removeStale(abs);
+      Path t = sibling(abs, "tmp");
+      tmp = InFlight.begin(t, null, () -> Files.createDirectory(t));
       writer.fill(tmp);
-      if (Files.exists(abs)) {
-        old = sibling(abs, "old");
-        move(abs, old);
+      synchronized (InFlight.LOCK) {
+        InFlight.checkNotInterrupted();
+        if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+          Path o = sibling(abs, "old");
+          old = InFlight.begin(o, abs, () -> {});
+          move(abs, old);
+        }
+        move(tmp, abs);
+        InFlight.end(tmp);
+        done = true;
       }
-      move(tmp, abs);
-      done = true;
     } catch (IOException e) {
       throw new TftrtException("cannot write " + target + ": " + reason(e) + ".", e);
     } finally {
-      if (!done) {
-        Path t = tmp;
-        Path o = old;
-        if (o != null && !Files.exists(abs)) quietly(() -> move(o, abs));
-        if (t != null) quietly(() -> deleteTree(t));
-      } else if (old != null) {
-        Path o = old;
-        quietly(() -> deleteTree(o));
+      synchronized (InFlight.LOCK) {
+        if (!done) {
+          Path t = tmp;
+          Path o = old;
+          if (o != null && !Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) quietly(() -> move(o, abs));
+          if (t != null) quietly(() -> deleteTree(t));
+        } else if (old != null) {
+          Path o = old;
+          quietly(() -> deleteTree(o));
+        }
+        if (tmp != null) InFlight.end(tmp);
+        if (old != null) InFlight.end(old);
       }
     }
   }
 
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) return;
-    try (var walk = Files.walk(p)) {
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return;
+    try (var walk = Files.walk(p)) { // does not follow links: a link is removed, never its target
       for (Path x : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
     }
   }
 
+  /**
+   * The start of every temporary name for target: "." and its name, shortened with a hash when
+   * long, then the marker. Stable for one target, so a later run finds an earlier run's leftovers.
+   */
+  static String tempPrefix(Path target) {
+    String name = target.getFileName().toString();
+    byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+    if (utf8.length > SHORT_NAME_BYTES) {
+      int cut = 0;
+      int bytes = 0;
+      while (cut < name.length()) { // whole code points, at most 96 bytes
+        int cp = name.codePointAt(cut);
+        int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes + n > 96) break;
+        bytes += n;
+        cut += Character.charCount(cp);
+      }
+      name = name.substring(0, cut) + "~" + sha256(utf8).substring(0, 16);
+    }
+    return "." + name + MARK;
+  }
+
   private static Path sibling(Path target, String kind) throws IOException {
+    String prefix = tempPrefix(target) + ProcessHandle.current().pid() + "-";
     for (int i = 0; i < 100; i++) {
-      Path p = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(
-          ThreadLocalRandom.current().nextLong() & 0xffffffffL) + "." + kind);
-      if (!Files.exists(p)) return p;
+      Path p = target.resolveSibling(prefix + String.format("%08x",
+          ThreadLocalRandom.current().nextInt()) + "." + kind);
+      if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return p;
     }
     throw new FileAlreadyExistsException(target + " (no free temporary name)");
+  }
+
+  /**
+   * Removes what killed runs left beside target: temporaries of processes that no longer exist,
+   * and their set-aside targets (put back when the target itself is missing). Leftovers of live
+   * processes (another run writing the same target now) are left alone.
+   */
+  public static void removeStale(Path target) {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (dir == null || abs.getFileName() == null || !Files.isDirectory(dir)) return;
+    String prefix = tempPrefix(abs);
+    List<Path> entries;
+    try (var list = Files.list(dir)) {
+      entries = list.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+    } catch (IOException e) {
+      return; // nothing to clean if the folder cannot be listed; the write itself will say why
+    }
+    for (Path p : entries) {
+      Matcher m = TEMP.matcher(p.getFileName().toString().substring(prefix.length() - MARK.length()));
+      if (!m.matches()) continue;
+      long pid = Long.parseLong(m.group(1));
+      if (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        continue;
+      }
+      if (m.group(2).equals("old") && !Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+        quietly(() -> move(p, abs)); // the run died between setting the target aside and replacing it
+      } else {
+        quietly(() -> deleteTree(p));
+      }
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** An I/O failure as a phrase fit for the end of a sentence. */
@@ -168,11 +278,11 @@ public final class AtomicFiles {
     return r.endsWith(".") ? r.substring(0, r.length() - 1) : r;
   }
 
-  private interface IoAction {
+  interface IoAction {
     void run() throws IOException;
   }
 
-  private static void quietly(IoAction a) {
+  static void quietly(IoAction a) {
     try {
       a.run();
     } catch (IOException ignored) {
@@ -180,7 +290,7 @@ public final class AtomicFiles {
     }
   }
 
-  private static void move(Path from, Path to) throws IOException {
+  static void move(Path from, Path to) throws IOException {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {

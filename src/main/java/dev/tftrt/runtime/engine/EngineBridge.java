@@ -33,6 +33,9 @@ final class EngineBridge {
 
   static native void nativeFail(long handle, int code, String message);
 
+  /** _exit(code): no C++ static destructors (TensorFlow's crash when its threads still run). */
+  static native void nativeExit(int code);
+
   static native ByteBuffer nativeAllocateOutput(long handle, int index, long[] dims);
 
   // ---- slots: one per kernel instance, found by index on every call ----

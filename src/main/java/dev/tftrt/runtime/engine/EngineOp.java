@@ -39,6 +39,8 @@ public final class EngineOp {
   static final String RESOURCE = "/dev/tftrt/native/linux-x86_64/libtftrt_engine.so";
 
   private static Path loadedFrom;
+  /** Set once the JNI bridge is bound; read without the lock by {@link #exitNow}. */
+  private static volatile boolean bridgeBound;
   private static TftrtException failure;
 
   private EngineOp() {}
@@ -71,11 +73,28 @@ public final class EngineOp {
             + EngineBridge.VERSION + "; rebuild it (mvn package).");
       }
       loadedFrom = lib;
+      bridgeBound = true;
       return lib;
     } catch (TftrtException e) {
       failure = e;
       throw e;
     }
+  }
+
+  /**
+   * Ends the process with code now, from any thread (a shutdown hook included): through the
+   * bridge's _exit when it is bound, so TensorFlow's static destructors do not run while its
+   * threads still work (which crashed interrupted runs with SIGSEGV), else Runtime.halt.
+   */
+  public static void exitNow(int code) {
+    if (bridgeBound) {
+      try {
+        EngineBridge.nativeExit(code);
+      } catch (UnsatisfiedLinkError e) {
+        // a library built before nativeExit existed: halt instead
+      }
+    }
+    Runtime.getRuntime().halt(code);
   }
 
   /** Whether {@link #load()} has succeeded in this class loader. */

@@ -1,0 +1,90 @@
+package dev.tftrt.util;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What this process is writing right now and has not yet put in place: temporary files and
+ * folders, set-aside targets, scratch folders. An interrupted process (Ctrl-C, SIGTERM) calls
+ * {@link #abandon()} so that nothing it wrote stays behind and every set-aside target is back.
+ */
+public final class InFlight {
+  private InFlight() {}
+
+  /** Held while temporaries become targets, so an interruption sees either before or after. */
+  static final Object LOCK = new Object();
+  /** temporary -> the target to put it back as when abandoned (null: delete it). */
+  private static final Map<Path, Path> ENTRIES = new LinkedHashMap<>();
+  private static boolean abandoned;
+
+  /** Registers temp, then creates it (so an interruption never misses one it has not seen). */
+  static Path begin(Path temp, Path restoreTo, AtomicFiles.IoAction create) throws IOException {
+    synchronized (LOCK) {
+      checkNotInterrupted();
+      ENTRIES.put(temp, restoreTo);
+      try {
+        create.run();
+      } catch (IOException | RuntimeException e) {
+        ENTRIES.remove(temp);
+        throw e;
+      }
+      return temp;
+    }
+  }
+
+  static void end(Path temp) {
+    synchronized (LOCK) {
+      ENTRIES.remove(temp);
+    }
+  }
+
+  static void checkNotInterrupted() throws IOException {
+    if (abandoned) throw new IOException("interrupted");
+  }
+
+  /** A folder this run created for its own output, removed if the run is interrupted. */
+  public static void removeOnInterrupt(Path folder) {
+    synchronized (LOCK) {
+      ENTRIES.put(folder.toAbsolutePath(), null);
+    }
+  }
+
+  /** The run finished with folder: keep it. */
+  public static void keep(Path folder) {
+    end(folder.toAbsolutePath());
+  }
+
+  /** Accepts writes again after {@link #abandon()} (tests, which abandon in-process). */
+  static void reset() {
+    synchronized (LOCK) {
+      abandoned = false;
+    }
+  }
+
+  /**
+   * Removes every temporary, puts back every set-aside target, and refuses further writes.
+   * Returns how many entries there were.
+   */
+  public static int abandon() {
+    synchronized (LOCK) {
+      abandoned = true;
+      int n = ENTRIES.size();
+      for (Map.Entry<Path, Path> e : new ArrayList<>(ENTRIES.entrySet())) {
+        Path temp = e.getKey();
+        Path target = e.getValue();
+        if (target != null && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+          AtomicFiles.quietly(() -> AtomicFiles.move(temp, target));
+        } else {
+          AtomicFiles.quietly(() -> AtomicFiles.deleteTree(temp));
+        }
+      }
+      ENTRIES.clear();
+      return n;
+    }
+  }
+}
