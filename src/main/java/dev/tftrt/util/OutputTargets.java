@@ -48,9 +48,9 @@ public final class OutputTargets {
     for (Path in : inputs) {
       if (in == null) continue;
       Path r = real(in);
-      if (same(real, r)) throw new TftrtException("cannot write " + t + ": it is the input model " + in + ".");
-      if (r.startsWith(real)) throw new TftrtException("cannot write " + t + ": it holds the input model " + in + ".");
-      if (real.startsWith(r)) throw new TftrtException("cannot write " + t + ": it is inside the input model " + in + ".");
+      if (same(real, r)) throw new TftrtException("cannot write " + t + ": it is the input " + in + ".");
+      if (r.startsWith(real)) throw new TftrtException("cannot write " + t + ": it holds the input " + in + ".");
+      if (real.startsWith(r)) throw new TftrtException("cannot write " + t + ": it is inside the input " + in + ".");
     }
     if (!Files.exists(real, LinkOption.NOFOLLOW_LINKS)) return;
     boolean dir = Files.isDirectory(real);

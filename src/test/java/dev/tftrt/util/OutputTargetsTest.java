@@ -63,27 +63,27 @@ class OutputTargetsTest {
 
   @Test
   void theInputItsParentAndPathsInsideItAreRefused() {
-    assertEquals("cannot write " + model + ": it is the input model " + model + ".", folder(model, true));
-    assertEquals("cannot write " + model.getParent() + ": it holds the input model " + model + ".",
+    assertEquals("cannot write " + model + ": it is the input " + model + ".", folder(model, true));
+    assertEquals("cannot write " + model.getParent() + ": it holds the input " + model + ".",
         folder(model.getParent(), true));
     Path inside = model.resolve("variables");
-    assertEquals("cannot write " + inside + ": it is inside the input model " + model + ".", folder(inside, true));
+    assertEquals("cannot write " + inside + ": it is inside the input " + model + ".", folder(inside, true));
     // A SavedModel given by its saved_model.pb protects the whole folder.
-    assertEquals("cannot write " + model + ": it is the input model " + model + ".",
+    assertEquals("cannot write " + model + ": it is the input " + model + ".",
         refusal(model, OutputTargets.Kind.FOLDER, true, OutputTargets.modelInputs(model.resolve("saved_model.pb"), null)));
   }
 
   @Test
   void anInputReachedThroughALinkIsRefused() throws IOException {
     Path link = Files.createSymbolicLink(tmp.resolve("link.pb"), graph);
-    assertEquals("cannot write " + link + ": it is the input model " + graph + ".",
+    assertEquals("cannot write " + link + ": it is the input " + graph + ".",
         refusal(link, OutputTargets.Kind.FILE, true, List.of(graph)));
     Path hard = Files.createLink(tmp.resolve("hard.pb"), graph);
-    assertEquals("cannot write " + hard + ": it is the input model " + graph + ".",
+    assertEquals("cannot write " + hard + ": it is the input " + graph + ".",
         refusal(hard, OutputTargets.Kind.FILE, true, List.of(graph)));
     Path dirLink = Files.createSymbolicLink(tmp.resolve("models-link"), model.getParent());
     Path viaLink = dirLink.resolve("saved/out");
-    assertEquals("cannot write " + viaLink + ": it is inside the input model " + model + ".", folder(viaLink, true));
+    assertEquals("cannot write " + viaLink + ": it is inside the input " + model + ".", folder(viaLink, true));
   }
 
   @Test
@@ -93,7 +93,7 @@ class OutputTargetsTest {
     Path data = Files.writeString(tmp.resolve("models/model.data-00000-of-00001"), "d");
     for (Path p : List.of(meta, index, data)) {
       String m = refusal(p, OutputTargets.Kind.FILE, true, OutputTargets.modelInputs(meta, null));
-      assertEquals("cannot write " + p + ": it is the input model " + p + ".", m);
+      assertEquals("cannot write " + p + ": it is the input " + p + ".", m);
     }
   }
 
