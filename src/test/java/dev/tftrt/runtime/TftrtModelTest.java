@@ -88,6 +88,20 @@ class TftrtModelTest {
     }
   }
 
+  @Test
+  void callingAClosedModelIsOneSentenceNamingIt() {
+    TftrtModel m = TftrtModel.load(converted);
+    m.close();
+    m.close(); // closing twice is harmless
+    String expected = "the model loaded from " + converted + " is closed: load it again to call it.";
+    TftrtException e = assertThrows(TftrtException.class, () -> m.run(images(1, 1)));
+    assertEquals(expected, e.getMessage());
+    try (org.tensorflow.types.TFloat32 t = org.tensorflow.types.TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(1, 16, 16, 3))) {
+      e = assertThrows(TftrtException.class, () -> m.call(Map.of("image", t)));
+    }
+    assertEquals(expected, e.getMessage());
+  }
+
   /** Resident set size from /proc (Linux), in KiB. */
   private static long residentKiB() throws Exception {
     System.gc();
