@@ -61,6 +61,7 @@ public final class ExportJob {
     try (TfModel model = TfModel.load(o.load())) {
       FreezeResult frozen = Freezer.freeze(model);
       GraphDef graph = Freezer.withInputShapes(frozen.graph(), frozen.inputs(), o.shapes());
+      if (!o.shapes().isEmpty()) dev.tftrt.model.GraphChecks.checkAtShapes(graph, model.path() + " at the input shapes given");
       PassContext ctx = PassContext.of(tensors(frozen.inputs()), tensors(frozen.outputs()));
       Optimizer.Result optimized = Optimizer.defaultPipeline().run(graph, ctx);
       OnnxExporter exporter = new OnnxExporter().opset(o.opset());

@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.model.GraphChecks;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.TftrtException;
 import java.util.HashMap;
@@ -52,6 +53,7 @@ public final class TensorInfoTable {
       g = b.build();
     }
     TensorInfoTable t = new TensorInfoTable();
+    GraphChecks.check(g, "the graph");
     try (Graph tf = new Graph()) {
       try {
         tf.importGraphDef(g);
@@ -59,6 +61,8 @@ public final class TensorInfoTable {
         throw new TftrtException("TensorFlow cannot load the graph for shape inference: "
             + firstLine(e.getMessage()), e);
       }
+      // With the input shapes given (--shape), what the graph would allocate becomes known.
+      GraphChecks.checkInferredSizes(tf, placeholderShapes.isEmpty() ? "the graph" : "the graph at the input shapes given");
       for (Iterator<GraphOperation> it = tf.operations(); it.hasNext(); ) {
         GraphOperation op = it.next();
         for (int i = 0; i < op.numOutputs(); i++) {

@@ -167,6 +167,7 @@ public final class TfModel implements AutoCloseable {
     if (hasVariables && !Files.isRegularFile(dir.resolve("variables/variables.index"))) {
       throw new TftrtException("SavedModel " + dir + " has variables but no variables/variables.index to restore them from.");
     }
+    GraphChecks.check(meta.getGraphDef(), dir.toString());
     SavedModelBundle bundle;
     try {
       SavedModelBundle.Loader loader = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0]));
@@ -398,13 +399,19 @@ public final class TfModel implements AutoCloseable {
     }
   }
 
+  /** Imports g into a new Graph after checking it (see {@link GraphChecks}); what names it. */
   public static Graph importGraph(GraphDef g, String what) {
+    GraphChecks.check(g, what);
     Graph graph = new Graph();
     try {
       graph.importGraphDef(g);
+      GraphChecks.checkInferredSizes(graph, what);
     } catch (IllegalArgumentException | TensorFlowException e) {
       graph.close();
       throw new TftrtException(what + " could not be imported into TensorFlow: " + firstLine(e) + ".", e);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
     }
     return graph;
   }

@@ -37,6 +37,7 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
   public static Plan make(TfModel model, Map<String, long[]> shapes, Segmenter.Options options) {
     FreezeResult frozen = Freezer.freeze(model);
     GraphDef g = Freezer.withInputShapes(frozen.graph(), frozen.inputs(), shapes);
+    if (!shapes.isEmpty()) dev.tftrt.model.GraphChecks.checkAtShapes(g, model.path() + " at the input shapes given");
     PassContext ctx = PassContext.of(tensors(frozen.inputs()), tensors(frozen.outputs()));
     Optimizer.Result opt = Optimizer.defaultPipeline().run(g, ctx);
     TfGraph graph = new TfGraph(opt.graph(), TensorInfoTable.of(opt.graph()));

@@ -68,9 +68,9 @@ public final class TensorFlowBackend implements EngineBackend {
     try {
       def = GraphDef.parseFrom(node.segment());
     } catch (InvalidProtocolBufferException e) {
-      throw new TftrtException(where + " carries a TensorFlow segment that is not a GraphDef: "
-          + e.getMessage() + ".", e);
+      throw new TftrtException(where + " carries a TensorFlow segment that is not a GraphDef (truncated or corrupt).", e);
     }
+    dev.tftrt.model.GraphChecks.check(def, where + "'s segment");
     Map<String, NodeDef> byName = new HashMap<>();
     for (NodeDef n : def.getNodeList()) byName.put(n.getName(), n);
     feeds = new String[node.numInputs()];
