@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -26,6 +27,21 @@ public final class ConverterRegistry {
       "PrintV2", "PrintV2 logs as a side effect, so it stays in TensorFlow.",
       "NoOp", "NoOp only orders other nodes through control edges and computes nothing to convert.",
       "ControlTrigger", "ControlTrigger only orders other nodes through control edges and computes nothing to convert.");
+
+  /**
+   * TensorFlow's own 8-bit ops (graph_transforms' quantize_nodes, tf.quantization): they pass
+   * each tensor's range as two extra float tensors and quantize with TensorFlow's own range
+   * adjustment and rounding, on types ONNX does not have (quint8, qint32). They stay in
+   * TensorFlow; the float ops around them still convert.
+   */
+  private static final Set<String> EIGHT_BIT = Set.of("QuantizeV2", "Requantize", "RequantizationRange",
+      "QuantizeDownAndShrinkRange", "RequantizePerChannel", "RequantizationRangePerChannel");
+
+  static Optional<String> eightBit(String op) {
+    if (!EIGHT_BIT.contains(op) && !op.startsWith("Quantized")) return Optional.empty();
+    return Optional.of(op + " is one of TensorFlow's 8-bit ops, which carry value ranges as extra tensors and"
+        + " quantized types ONNX does not have, so it stays in TensorFlow.");
+  }
 
   private final Map<String, OpConverter> byOp = new TreeMap<>();
 
@@ -70,7 +86,7 @@ public final class ConverterRegistry {
     String effect = SIDE_EFFECTS.get(node.op());
     if (effect != null) return Optional.of(effect);
     OpConverter c = byOp.get(node.op());
-    if (c == null) return Optional.of("no converter handles op " + node.op() + ".");
+    if (c == null) return eightBit(node.op()).or(() -> Optional.of("no converter handles op " + node.op() + "."));
     return c.validate(node);
   }
 

@@ -5,9 +5,18 @@ import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
 import dev.tftrt.convert.OnnxTypes;
 import dev.tftrt.convert.Signature;
+import dev.tftrt.tensor.DTypes;
 import java.util.Optional;
+import org.tensorflow.proto.DataType;
 
-/** Cast between the dtypes TensorRT carries (float to integer truncates, as in TensorFlow). */
+/**
+ * Cast between the dtypes TensorRT carries. Float to integer truncates toward zero, as in
+ * TensorFlow. Float to uint8/int8 also saturates first: TensorFlow's vectorized CPU kernel,
+ * which every tensor of more than a few dozen elements goes through, clamps out-of-range values
+ * to the type's range, while ONNX Runtime's Cast wraps them modulo 256 (360.0 becomes 104, not
+ * 255). TensorFlow's scalar path for tiny tensors wraps; the vectorized behaviour is the one
+ * real images and activations see, so that is the one matched.
+ */
 public final class Cast extends BaseConverter {
   public Cast() {
     register(Signature.builder().tensor("x").types("SrcT", Signature.ANY).types("DstT", Signature.ANY).build(), "Cast");
@@ -21,7 +30,13 @@ public final class Cast extends BaseConverter {
 
   @Override
   public void convert(NodeView n, OnnxEmitter out) {
-    out.node("Cast").in(out.input(n, 0)).attr("to", (long) OnnxTypes.elemType(n.attrType("DstT")))
-        .out(out.output(n, 0)).emit();
+    DataType src = DTypes.base(n.attrType("SrcT"));
+    DataType dst = DTypes.base(n.attrType("DstT"));
+    String x = out.input(n, 0);
+    if (DTypes.isFloating(src) && (dst == DataType.DT_UINT8 || dst == DataType.DT_INT8)) {
+      boolean u = dst == DataType.DT_UINT8;
+      x = out.op("Clip", x, out.scalar(n.name() + "/min", src, u ? 0 : -128), out.scalar(n.name() + "/max", src, u ? 255 : 127));
+    }
+    out.node("Cast").in(x).attr("to", (long) OnnxTypes.elemType(dst)).out(out.output(n, 0)).emit();
   }
 }

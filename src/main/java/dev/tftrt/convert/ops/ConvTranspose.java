@@ -5,26 +5,42 @@ import dev.tftrt.convert.HostArrays;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
 import dev.tftrt.convert.Signature;
+import dev.tftrt.convert.TensorInfo;
 import dev.tftrt.tensor.HostTensor;
 import java.util.Arrays;
 import java.util.Optional;
 
 /**
  * Conv2DBackpropInput (a "deconvolution", NHWC, SAME or VALID) as ONNX ConvTranspose. The
- * output size comes from the constant input_sizes: the forward convolution's padding is
- * recomputed from it, and the rows TensorFlow leaves over at the end become output_padding.
+ * output size comes from input_sizes: the forward convolution's padding is recomputed from it,
+ * and the rows TensorFlow leaves over at the end become output_padding. input_sizes may be
+ * computed (Keras' Conv2DTranspose packs the batch read from Shape with constant height, width
+ * and depth): its height, width and depth are then taken from TensorFlow's shape inference of
+ * the output, and the batch needs nothing, since ConvTranspose's output batch is its input's.
  */
 public final class ConvTranspose extends BaseConverter {
   public ConvTranspose() {
-    register(Signature.builder().weight("input_sizes").weight("filter").tensor("out_backprop")
+    register(Signature.builder().tensor("input_sizes").weight("filter").tensor("out_backprop")
         .types("T", Signature.FLOATS).build(), "Conv2DBackpropInput");
   }
 
   /** Per spatial dimension: input size of the transposed conv, pads, output padding. */
   private record Plan(long[] in, long[] pads, long[] outputPadding) {}
 
+  /**
+   * input_sizes: the constant's values, or (computed) the inferred output shape, whose batch
+   * may be unknown; null when a computed one leaves height, width or depth unknown.
+   */
+  private static long[] sizes(NodeView n) {
+    if (n.isConstant(0)) return n.constantLongs(0);
+    TensorInfo o = n.outputInfo(0);
+    if (!o.hasRank() || o.rank() != 4) return null;
+    for (int i = 1; i < 4; i++) if (o.dim(i) < 0) return null;
+    return o.dims();
+  }
+
   private static Plan plan(NodeView n) {
-    long[] sizes = n.constantLongs(0);
+    long[] sizes = sizes(n);
     long[] fs = n.constant(1).orElseThrow().shape();
     long[] strides = Convolution.spatialOf(n.attrInts("strides", null), 2);
     long[] dil = Convolution.spatialOf(n.attrInts("dilations", null), 2);
@@ -51,7 +67,11 @@ public final class ConvTranspose extends BaseConverter {
     if (!fmt.equals("NHWC")) return reject("data_format " + fmt + " is not supported; only NHWC is.");
     String pad = n.attrString("padding", "VALID");
     if (!pad.equals("SAME") && !pad.equals("VALID")) return reject("padding " + pad + " is not supported; only SAME and VALID are.");
-    long[] sizes = n.constantLongs(0);
+    long[] sizes = sizes(n);
+    if (sizes == null) {
+      return reject("input_sizes is computed, and TensorFlow's shape inference leaves the output's height, width or depth unknown"
+          + " (give the input's shape with --shape).");
+    }
     if (sizes.length != 4) return reject("input_sizes must hold 4 values.");
     for (int i = 1; i < 4; i++) if (sizes[i] <= 0) return reject("input_sizes " + Arrays.toString(sizes) + " has a non-positive size.");
     HostTensor f = n.constant(1).orElseThrow();

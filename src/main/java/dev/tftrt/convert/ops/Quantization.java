@@ -35,7 +35,8 @@ public final class Quantization extends BaseConverter {
     register(qdq, "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV4");
     register(Signature.builder().tensor("input").weight("input_min").weight("input_max").weight("num_bits")
         .types("T", Signature.FLOATS).build(), "QuantizeAndDequantizeV3");
-    register(Signature.builder().weight("input").weight("min_range").weight("max_range")
+    // all tensors, so that a computed input gets its own reason before the ranges' (checked too)
+    register(Signature.builder().tensor("input").tensor("min_range").tensor("max_range")
         .types("T", DataType.DT_QUINT8, DataType.DT_QINT8).build(), "Dequantize");
   }
 
@@ -108,6 +109,11 @@ public final class Quantization extends BaseConverter {
         return ok();
       }
       case "Dequantize": {
+        if (!n.isConstant(0)) {
+          return reject("its input " + n.input(0) + " is computed (by TensorFlow's 8-bit ops, which stay in TensorFlow);"
+              + " only dequantized constant weights convert.");
+        }
+        if (!n.isConstant(1) || !n.isConstant(2)) return reject("its min_range and max_range must be constants.");
         String mode = n.attrString("mode", "MIN_COMBINED");
         if (!mode.equals("MIN_COMBINED") && !mode.equals("SCALED")) return reject("mode " + mode + " is not supported; MIN_COMBINED and SCALED are.");
         if (n.attrInt("axis", -1) != -1) return reject("per-channel dequantization (axis " + n.attrInt("axis", -1) + ") is not supported.");

@@ -45,6 +45,32 @@ class NewOpsTest extends ConverterTest {
     OnnxCheck.of(b).feed("dy", rand.floats(1, 9, 9, 3)).outputs("out").tol(TOL, TOL).run();
   }
 
+  /**
+   * Keras' Conv2DTranspose with an unknown batch: input_sizes = Pack(Shape(x)[0], h, w, c).
+   * The ONNX takes the batch from its input, so it is right at every batch size.
+   */
+  @Test
+  @Covers("Conv2DBackpropInput")
+  void conv2dBackpropInputWithComputedSizes() {
+    for (String pad : new String[] {"SAME", "VALID"}) {
+      TfBuilder b = new TfBuilder();
+      Output<?> dy = b.placeholder("dy", F32, -1, 4, 5, 4);
+      Output<?> shape = b.op("Shape").in(dy).attr("T", F32).attr("out_type", I32).out();
+      Output<?> batch = b.op("StridedSlice").in(shape, b.ints(0), b.ints(1), b.ints(1)).attr("T", I32)
+          .attr("Index", I32).attr("shrink_axis_mask", 1L).out();
+      long h = pad.equals("SAME") ? 8 : 9;
+      long w = pad.equals("SAME") ? 10 : 11;
+      Output<?> sizes = b.op("Pack").in().inList(batch, b.scalarInt((int) h), b.scalarInt((int) w), b.scalarInt(3))
+          .attr("T", I32).attr("N", 4L).out();
+      b.op("Conv2DBackpropInput").name("out").in(sizes, b.constant(rand.floats(3, 3, 3, 4)), dy).attr("T", F32)
+          .attr("strides", s(1, 2, 2, 1)).attr("padding", pad).build();
+      assertEquals(java.util.Optional.empty(), OnnxCheck.validate(b, "out"));
+      for (long n : new long[] {1, 3}) {
+        OnnxCheck.of(b).feed("dy", rand.floats(n, 4, 5, 4)).outputs("out").tol(TOL, TOL).run();
+      }
+    }
+  }
+
   @Test
   void conv2dBackpropInputRejections() {
     TfBuilder b = new TfBuilder();
@@ -56,7 +82,8 @@ class NewOpsTest extends ConverterTest {
     b.op("Conv2DBackpropInput").name("explicit").in(b.ints(1, 8, 8, 3), b.constant(rand.floats(3, 3, 3, 4)), dy)
         .attr("T", F32).attr("strides", s(1, 2, 2, 1)).attr("padding", "EXPLICIT")
         .attr("explicit_paddings", s(0, 0, 1, 1, 1, 1, 0, 0)).build();
-    assertEquals("its input 'input_sizes' must be a constant, and s:0 is computed.", OnnxCheck.validate(b, "sizes").orElseThrow());
+    assertEquals("input_sizes is computed, and TensorFlow's shape inference leaves the output's height, width or depth unknown"
+        + " (give the input's shape with --shape).", OnnxCheck.validate(b, "sizes").orElseThrow());
     assertEquals("out_backprop's spatial size 4 does not match input_sizes (expected 8).", OnnxCheck.validate(b, "mismatch").orElseThrow());
     assertEquals("padding EXPLICIT is not supported; only SAME and VALID are.", OnnxCheck.validate(b, "explicit").orElseThrow());
   }

@@ -157,17 +157,53 @@ class NnTest extends ConverterTest {
     }
   }
 
+  /**
+   * Training mode (explicit, or is_training absent: TensorFlow's default is true) normalises
+   * with the batch's own mean and variance; mean and variance inputs are unused (empty here, as
+   * optimize_for_inference leaves them).
+   */
+  @Test
+  @Covers({"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"})
+  void batchNormTrainingUsesBatchStatistics() {
+    for (String op : new String[] {"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"}) {
+      for (String fmt : new String[] {"NHWC", "NCHW"}) {
+        for (boolean explicit : new boolean[] {true, false}) {
+          TfBuilder b = new TfBuilder();
+          long[] shape = fmt.equals("NHWC") ? s(3, 5, 4, 3) : s(3, 3, 5, 4);
+          long[] ph = shape.clone();
+          ph[0] = -1;
+          boolean avg = op.equals("FusedBatchNormV3") && explicit; // running averages need mean and variance
+          long stats = avg ? 3 : 0;
+          TfBuilder.Node n = b.op(op).name("bn").in(b.placeholder("x", F32, ph),
+              b.constant(rand.range(0.5, 2, 3)), b.constant(rand.floats(3)), b.constant(rand.floats(stats)),
+              b.constant(rand.range(0.5, 2, stats))).attr("T", F32).attr("epsilon", 0.001f).attr("data_format", fmt);
+          if (explicit) n.attr("is_training", true);
+          if (!op.equals("FusedBatchNorm")) n.attr("U", F32);
+          if (avg) n.attr("exponential_avg_factor", 0.3f);
+          n.build();
+          OnnxCheck c = OnnxCheck.of(b).feed("x", rand.range(-2, 5, shape)).outputs("bn").tol(TOL, TOL).run();
+          assertEquals(2, c.count("ReduceMean"), op + " " + fmt);
+        }
+      }
+    }
+  }
+
   @Test
   void batchNormRejections() {
     TfBuilder b = new TfBuilder();
     Output<?> x = b.placeholder("x", F32, -1, 4, 4, 3);
-    b.op("FusedBatchNormV3").name("train").in(x, b.constant(rand.floats(3)), b.constant(rand.floats(3)),
-        b.constant(rand.floats(0)), b.constant(rand.floats(0))).attr("T", F32).attr("U", F32)
+    org.tensorflow.GraphOperation stats = b.op("FusedBatchNormV3").name("stats").in(x, b.constant(rand.floats(3)),
+        b.constant(rand.floats(3)), b.constant(rand.floats(0)), b.constant(rand.floats(0))).attr("T", F32).attr("U", F32)
         .attr("is_training", true).build();
+    b.op("Identity").name("mean").in(stats.output(1)).attr("T", F32).build();
+    b.op("FusedBatchNormV3").name("norank").in(b.placeholderUnknownRank("u", F32), b.constant(rand.floats(3)),
+        b.constant(rand.floats(3)), b.constant(rand.floats(0)), b.constant(rand.floats(0))).attr("T", F32).attr("U", F32)
+        .build();
     Output<?> v = b.placeholder("var", F32, 3);
     b.op("FusedBatchNormV3").name("computed").in(x, b.constant(rand.floats(3)), b.constant(rand.floats(3)),
         b.constant(rand.floats(3)), v).attr("T", F32).attr("U", F32).attr("is_training", false).build();
-    assertEquals("is_training is true; only inference batch norm converts.", OnnxCheck.validate(b, "train").orElseThrow());
+    assertEquals("its output 1 (batch statistics) is used; only output 0 converts.", OnnxCheck.validate(b, "stats").orElseThrow());
+    assertEquals("is_training is true, and batch statistics need the input's rank.", OnnxCheck.validate(b, "norank").orElseThrow());
     assertEquals("its input 'variance' must be a constant, and var:0 is computed.", OnnxCheck.validate(b, "computed").orElseThrow());
   }
 

@@ -48,6 +48,22 @@ class ReduceCastPadTest extends ConverterTest {
     OnnxCheck.of(b).feed("x", v).outputs("toint", "tobool", "back").run();
   }
 
+  /**
+   * Out-of-range floats cast to 8 bits saturate in TensorFlow's (vectorized) kernel, and wrap in
+   * ONNX Runtime's Cast unless the ONNX clips first: 360.0 is 255 in TensorFlow, 104 wrapped.
+   */
+  @Test
+  @Covers("Cast")
+  void castsToEightBitsSaturateAsTensorFlowDoes() {
+    TfBuilder b = new TfBuilder();
+    Output<?> x = b.placeholder("x", F32, -1, 64);
+    b.op("Cast").name("u8").in(x).attr("SrcT", F32).attr("DstT", DataType.DT_UINT8).build();
+    // TF Java cannot fetch int8, so it is read back as int32 (an exact cast)
+    Output<?> i8 = b.op("Cast").in(x).attr("SrcT", F32).attr("DstT", DataType.DT_INT8).out();
+    b.op("Cast").name("i8").in(i8).attr("SrcT", DataType.DT_INT8).attr("DstT", I32).build();
+    OnnxCheck.of(b).feed("x", rand.range(-300, 600, 128, 64)).outputs("u8", "i8").run();
+  }
+
   @Test
   @Covers({"Pad", "PadV2", "MirrorPad"})
   void pads() {
