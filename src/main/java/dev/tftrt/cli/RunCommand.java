@@ -24,6 +24,7 @@ final class RunCommand implements Callable<Integer> {
   Path out;
 
   @Mixin CommonOptions common;
+  @Mixin BindOptions bind;
   @Mixin InputOptions inputs;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -31,7 +32,7 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
-    try (ModelRunner m = Models.open(common.load(model), common.backend)) {
+    try (ModelRunner m = Models.open(bind.apply(common.load(model)), common.backend)) {
       Map<String, HostTensor> feeds = inputs.feeds(m, common.shapes());
       long t0 = System.nanoTime();
       Map<String, HostTensor> results = m.run(feeds);

@@ -122,6 +122,11 @@ public final class TfRunner implements ModelRunner {
         owned.add(t);
         r.feed(in.tensor(), t);
       }
+      for (Map.Entry<String, HostTensor> b : model.bound().entrySet()) {
+        Tensor t = b.getValue().toTensor();
+        owned.add(t);
+        r.feed(b.getKey(), t);
+      }
       for (TensorSpec out : outputs()) r.fetch(out.tensor());
       Map<String, HostTensor> results = new LinkedHashMap<>();
       try (Result res = r.run()) {

@@ -55,7 +55,10 @@ public final class Verification {
           + e.getMessage() + "); give real ones with --input", fa);
     }
     Map<String, HostTensor> fb = new LinkedHashMap<>();
-    for (Map.Entry<String, HostTensor> e : fa.entrySet()) fb.put(m.inputs().get(e.getKey()), e.getValue());
+    for (Map.Entry<String, HostTensor> e : fa.entrySet()) {
+      String key = m.inputs().get(e.getKey());
+      if (key != null) fb.put(key, e.getValue());
+    }
     Map<String, HostTensor> rb = b.run(fb);
     List<String> names = new ArrayList<>();
     Map<String, HostTensor> rbByA = new LinkedHashMap<>();
