@@ -112,6 +112,8 @@ class FeedShapesTest {
   }
 
   @Test
+  // In-process on purpose (the API path, not the CLI): should the check regress, TensorFlow
+  // aborts the test JVM here and Surefire reports the fork lost with exit 134.
   @DisplayName("in-process: every TfRunner.run is checked, so a wrong rank is an exception")
   void runnerChecksEveryFeed() {
     GraphDef g = convGraph(null, null);
