@@ -54,16 +54,19 @@ public final class FeedShapes {
    * What an input without a known rank must be, judged from the ops that read it: the rank
    * those ops take (Conv2D: 4, MatMul: 2, DecodeWav: a scalar), with the channel or inner
    * dimension read from a constant filter or weight matrix and other dimensions 1; a scalar when
-   * it is only read by broadcasting elementwise ops (a dropout keep probability); null when no
-   * consumer says. The caller still checks the result with {@link #check}.
+   * only elementwise ops read it (a dropout keep probability); null when no consumer says. Only
+   * readers the outputs depend on count. The caller still checks the result with {@link #check}.
    */
-  public static Implied implied(GraphDef g, TensorSpec in) {
-    Map<String, List<NodeDef>> readers = readers(g);
+  public static Implied implied(GraphDef g, TensorSpec in, List<String> outputs) {
     Map<String, NodeDef> byName = new HashMap<>();
     for (NodeDef n : g.getNodeList()) byName.put(n.getName(), n);
+    // Only readers on the way to the outputs count: a training graph's gradient ops read the
+    // input too, and say nothing about what inference feeds it.
+    Set<String> needed = ancestors(byName, outputs);
+    Map<String, List<NodeDef>> readers = readers(g, needed);
     Deque<String> todo = new ArrayDeque<>(List.of(TensorNames.canonical(in.tensor())));
     Set<String> seen = new HashSet<>();
-    NodeDef onlyBroadcasting = null;
+    NodeDef elementwise = null;
     boolean other = false;
     while (!todo.isEmpty()) {
       String t = todo.poll();
@@ -72,15 +75,31 @@ public final class FeedShapes {
         boolean first = r.getInputCount() > 0 && TensorNames.canonical(r.getInput(0)).equals(t);
         Integer rank = first ? RANK_OF_FIRST_INPUT.get(r.getOp()) : null;
         if (rank != null) return new Implied(shape(r, rank, byName), r.getName(), r.getOp());
-        if (first && SAME_SHAPE.contains(r.getOp())) todo.add(r.getName() + ":0");
-        else if (BROADCASTING.contains(r.getOp())) onlyBroadcasting = onlyBroadcasting == null ? r : onlyBroadcasting;
-        else other = true;
+        if (first && SAME_SHAPE.contains(r.getOp())) {
+          todo.add(r.getName() + ":0");
+          if (elementwise == null) elementwise = r;
+        } else if (BROADCASTING.contains(r.getOp())) {
+          if (elementwise == null) elementwise = r;
+        } else {
+          other = true;
+        }
       }
     }
-    if (onlyBroadcasting != null && !other) {
-      return new Implied(new long[0], onlyBroadcasting.getName(), onlyBroadcasting.getOp());
-    }
+    // Read only by elementwise ops (a keep probability, y = x / 2 + 2): a scalar fits them all.
+    if (elementwise != null && !other) return new Implied(new long[0], elementwise.getName(), elementwise.getOp());
     return null;
+  }
+
+  private static Set<String> ancestors(Map<String, NodeDef> byName, List<String> outputs) {
+    Set<String> seen = new HashSet<>();
+    Deque<String> todo = new ArrayDeque<>();
+    for (String o : outputs) todo.add(TensorNames.node(o));
+    while (!todo.isEmpty()) {
+      String n = todo.poll();
+      if (!seen.add(n) || !byName.containsKey(n)) continue;
+      for (String i : byName.get(n).getInputList()) todo.add(TensorNames.node(i));
+    }
+    return seen;
   }
 
   /** A shape an input must have, and the node that says so. */
@@ -180,7 +199,7 @@ public final class FeedShapes {
       }
       String ph;
       do {
-        ph = "_tftrt_feed_" + k++;
+        ph = "tftrt_feed_" + k++;
       } while (names.contains(ph));
       replaced.put(TensorNames.canonical(in.tensor()), ph);
       b.addNode(NodeDef.newBuilder().setName(ph).setOp("Placeholder")
@@ -222,9 +241,10 @@ public final class FeedShapes {
     return sp.build();
   }
 
-  private static Map<String, List<NodeDef>> readers(GraphDef g) {
+  private static Map<String, List<NodeDef>> readers(GraphDef g, Set<String> among) {
     Map<String, List<NodeDef>> r = new HashMap<>();
     for (NodeDef n : g.getNodeList()) {
+      if (!among.contains(n.getName())) continue;
       for (String in : n.getInputList()) {
         if (in.startsWith("^")) continue;
         r.computeIfAbsent(TensorNames.canonical(in), x -> new ArrayList<>()).add(n);

@@ -90,7 +90,8 @@ public final class TfRunner implements ModelRunner {
     Map<String, long[]> r = new LinkedHashMap<>(shapes);
     for (TensorSpec in : inputs()) {
       if (in.shape() != null || Feeds.override(in, shapes) != null) continue;
-      FeedShapes.Implied implied = FeedShapes.implied(model.graphDef(), in);
+      FeedShapes.Implied implied = FeedShapes.implied(model.graphDef(), in,
+          outputs().stream().map(TensorSpec::tensor).toList());
       if (implied == null) continue;
       LOG.info(() -> "input '" + in.key() + "' has no shape; feeding " + Feeds.dims(implied.shape())
           + ", as node '" + implied.node() + "' (" + implied.op() + ") implies (--shape chooses another)");

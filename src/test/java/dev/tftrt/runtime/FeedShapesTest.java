@@ -128,24 +128,26 @@ class FeedShapesTest {
   }
 
   @Test
-  @DisplayName("implied shapes: Conv2D (NHWC/NCHW channels), MatMul's inner dimension, a scalar for broadcasting ops, none otherwise")
+  @DisplayName("implied shapes: Conv2D (NHWC/NCHW channels), MatMul's inner dimension, a scalar for elementwise ops, none otherwise; only readers the outputs need count")
   void impliedShapes() {
     GraphDef conv = convGraph(null, null);
     TensorSpec x = new TensorSpec("x", "x:0", DataType.DT_FLOAT, null);
-    assertArrayEquals(new long[] {1, 1, 1, 2}, FeedShapes.implied(conv, x).shape());
+    assertArrayEquals(new long[] {1, 1, 1, 2}, FeedShapes.implied(conv, x, List.of("conv")).shape());
     GraphDef nchw = conv.toBuilder().setNode(2, conv.getNode(2).toBuilder().putAttr("data_format",
         AttrValue.newBuilder().setS(com.google.protobuf.ByteString.copyFromUtf8("NCHW")).build())).build();
-    assertArrayEquals(new long[] {1, 2, 1, 1}, FeedShapes.implied(nchw, x).shape());
+    assertArrayEquals(new long[] {1, 2, 1, 1}, FeedShapes.implied(nchw, x, List.of("conv")).shape());
     GraphDef mm = TfGraphs.graph(List.of(TfGraphs.placeholder("x", DataType.DT_FLOAT).toBuilder().removeAttr("shape").build(),
         TfGraphs.constant("w", TestModels.randomFloats(1, 7, 3)), TfGraphs.op("Relu", "r", "x"),
         TfGraphs.op("MatMul", "y", "r", "w")));
-    assertArrayEquals(new long[] {1, 7}, FeedShapes.implied(mm, x).shape());
+    assertArrayEquals(new long[] {1, 7}, FeedShapes.implied(mm, x, List.of("y")).shape());
     GraphDef add = TfGraphs.graph(List.of(TfGraphs.placeholder("x", DataType.DT_FLOAT).toBuilder().removeAttr("shape").build(),
         TfGraphs.constant("c", TestModels.randomFloats(1, 2, 3)), TfGraphs.op("Add", "y", "c", "x")));
-    assertArrayEquals(new long[0], FeedShapes.implied(add, x).shape());
+    assertArrayEquals(new long[0], FeedShapes.implied(add, x, List.of("y")).shape());
     GraphDef transpose = TfGraphs.graph(List.of(TfGraphs.placeholder("x", DataType.DT_FLOAT).toBuilder().removeAttr("shape").build(),
         TfGraphs.op("Add", "y", "x", "x"), TfGraphs.op("Transpose", "t", "x", "x")));
-    assertNull(FeedShapes.implied(transpose, x));
+    assertNull(FeedShapes.implied(transpose, x, List.of("y", "t")));
+    // A reader the outputs do not need (a training graph's gradient op) says nothing.
+    assertArrayEquals(new long[0], FeedShapes.implied(transpose, x, List.of("y")).shape());
   }
 
   @Test
