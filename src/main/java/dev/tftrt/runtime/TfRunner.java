@@ -149,9 +149,15 @@ public final class TfRunner implements ModelRunner {
   private void checkShapes(Map<String, HostTensor> feeds) {
     Map<String, long[]> shapes = new LinkedHashMap<>();
     for (TensorSpec in : inputs()) shapes.put(in.key(), feeds.get(in.key()).shape());
+    // Values bound with --set are fed too, and can be of a shape no reader takes.
+    List<TensorSpec> fed = new ArrayList<>(inputs());
+    for (Map.Entry<String, HostTensor> b : model.bound().entrySet()) {
+      fed.add(new TensorSpec(b.getKey(), b.getKey(), b.getValue().dtype(), null));
+      shapes.put(b.getKey(), b.getValue().shape());
+    }
     String key = Feeds.shapesKey(shapes);
     if (checkedShapes.contains(key)) return;
-    FeedShapes.check(model.graphDef(), inputs(), shapes, describe(), Feeds.shapeHint(inputs()));
+    FeedShapes.check(model.graphDef(), fed, shapes, describe(), Feeds.shapeHint(inputs()));
     if (checkedShapes.size() < 64) checkedShapes.add(key);
   }
 

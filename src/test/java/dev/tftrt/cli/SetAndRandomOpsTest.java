@@ -100,6 +100,26 @@ class SetAndRandomOpsTest {
   }
 
   @Test
+  @DisplayName("a --set value of a shape no reader takes is refused by shape inference, not fed to the kernel (child JVM)")
+  void boundValueShapeIsChecked() throws Exception {
+    NodeDef conv = TfGraphs.op("Conv2D", "conv", "x", "w").toBuilder()
+        .putAttr("strides", AttrValue.newBuilder().setList(AttrValue.ListValue.newBuilder()
+            .addI(1).addI(1).addI(1).addI(1)).build())
+        .putAttr("padding", AttrValue.newBuilder().setS(com.google.protobuf.ByteString.copyFromUtf8("SAME")).build())
+        .build();
+    NodeDef x = TfGraphs.placeholder("x", DataType.DT_FLOAT).toBuilder().removeAttr("shape").build();
+    GraphDef g = TfGraphs.graph(List.of(x, TfGraphs.constant("w", TestModels.randomFloats(3, 1, 1, 2, 2)), conv));
+    Path model = tmp.resolve("conv.pb");
+    Files.write(model, g.toByteArray());
+    Path npy = tmp.resolve("x.npy");
+    dev.tftrt.tensor.Npy.write(TestModels.randomFloats(1, 2, 2), npy);
+    Cli.Result r = dev.tftrt.testing.ChildCli.run("run", model.toString(), "--set", "x=" + npy);
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("tftrt: the inputs of " + model + " cannot take the shapes 'x:0' [2, 2]")
+        || r.err().contains("tftrt: input 'x:0' of " + model + " cannot take shape [2, 2]"), r.toString());
+  }
+
+  @Test
   @DisplayName("random ops are neither folded nor converted; export-onnx names RandomUniform, convert says the model is random")
   void randomOpsStayInTensorFlow() throws Exception {
     Path model = randomGraph();
