@@ -112,6 +112,24 @@ class FeedShapesTest {
   }
 
   @Test
+  @DisplayName("a converted model (TftrtModel.call) checks its feeds too: Conv2D left in TensorFlow is never fed a vector (child JVM)")
+  void convertedModelChecksFeeds() throws Exception {
+    GraphDef conv = convGraph(null, null);
+    GraphDef g = conv.toBuilder().addNode(TfGraphs.op("Relu", "r", "conv")).addNode(TfGraphs.op("Abs", "a", "r"))
+        .addNode(TfGraphs.op("Neg", "n", "a")).addNode(TfGraphs.op("Exp", "y", "n")).build();
+    Path pb = write(g, "conv_tail.pb");
+    Path out = tmp.resolve("converted");
+    Cli.Result c = Cli.run("convert", pb.toString(), "-o", out.toString(), "--exclude-ops", "Conv2D");
+    assertEquals(0, c.code(), c.toString());
+    Path npy = tmp.resolve("v.npy");
+    dev.tftrt.tensor.Npy.write(TestModels.randomFloats(1, 6), npy);
+    Cli.Result r = ChildCli.run("run", out.toString(), "--input", "x=" + npy);
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(tftrtLine(r).startsWith("tftrt: input 'x' of " + out + " cannot take shape [6]: TensorFlow's shape"
+        + " inference rejects it (Shape must be rank 4 but is rank 1 at node 'conv' (Conv2D))"), r.toString());
+  }
+
+  @Test
   // In-process on purpose (the API path, not the CLI): should the check regress, TensorFlow
   // aborts the test JVM here and Surefire reports the fork lost with exit 134.
   @DisplayName("in-process: every TfRunner.run is checked, so a wrong rank is an exception")
