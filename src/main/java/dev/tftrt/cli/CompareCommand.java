@@ -43,9 +43,20 @@ final class CompareCommand implements Callable<Integer> {
       Verification.Report r = Verification.run(ma, mb, feeds, common.shapes(), inputs.seed, rtol, atol);
       pw.printf("compared %s (reference) with %s, inputs: %s, rtol %g, atol %g%n", a, b, inputs.describe(), rtol, atol);
       Printing.diffs(pw, r.diffs());
-      var bad = r.diffs().stream().filter(d -> !d.withinTolerance()).map(Comparison.Diff::name).toList();
-      if (!bad.isEmpty()) {
-        throw new Main.CheckFailedException("out of tolerance: " + String.join(", ", bad) + ".");
+      if (r.skippedBecause() != null) {
+        // A reference that is not deterministic (dropout) makes any difference meaningless.
+        throw new Main.CheckFailedException("not compared: " + r.skippedBecause() + ".");
+      }
+      var failed = r.diffs().stream().filter(d -> !d.withinTolerance()).toList();
+      var nonFinite = failed.stream().filter(Comparison.Diff::referenceNonFinite).findFirst();
+      if (nonFinite.isPresent()) {
+        var d = nonFinite.get();
+        throw new Main.CheckFailedException(a + " gives " + d.referenceNonFiniteKind() + " for output " + d.name()
+            + " on these inputs (" + d.problem() + "); feed real values with --input.");
+      }
+      if (!failed.isEmpty()) {
+        throw new Main.CheckFailedException("out of tolerance: "
+            + String.join(", ", failed.stream().map(Comparison.Diff::name).toList()) + ".");
       }
       pw.println("all outputs within tolerance");
     }

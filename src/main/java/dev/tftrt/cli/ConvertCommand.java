@@ -35,6 +35,7 @@ final class ConvertCommand implements Callable<Integer> {
 
 
   @Mixin CommonOptions common;
+  @Mixin BindOptions bind;
   @Mixin VerifyOptions check;
   @Mixin SegmentOptions segments;
 
@@ -51,7 +52,7 @@ final class ConvertCommand implements Callable<Integer> {
     PrintWriter pw = spec.commandLine().getOut();
     ConvertJob.Report r;
     try {
-      r = ConvertJob.run(new ConvertJob.Options(common.load(model), out, common.shapes(), segments.options(),
+      r = ConvertJob.run(new ConvertJob.Options(bind.apply(common.load(model)), out, common.shapes(), segments.options(),
           backend(), precision, opset, check.verify(), check.seed, check.given()).withOverwrite(overwrite));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());

@@ -32,6 +32,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
 
 
   @Mixin CommonOptions common;
+  @Mixin BindOptions bind;
   @Mixin VerifyOptions check;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -42,7 +43,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
     PrintWriter pw = spec.commandLine().getOut();
     ExportJob.Report r;
     try {
-      r = ExportJob.run(new ExportJob.Options(common.load(model), out, opset, common.shapes(), check.verify(),
+      r = ExportJob.run(new ExportJob.Options(bind.apply(common.load(model)), out, opset, common.shapes(), check.verify(),
           check.seed, check.given()).withOverwrite(overwrite));
     } catch (UnsupportedNodesException e) {
       pw.println("not exported: " + e.nodes().size() + " node(s) do not convert:");

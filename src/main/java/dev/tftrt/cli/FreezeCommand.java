@@ -30,6 +30,7 @@ final class FreezeCommand implements Callable<Integer> {
 
 
   @Mixin CommonOptions common;
+  @Mixin BindOptions bind;
   @Mixin VerifyOptions check;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -41,7 +42,7 @@ final class FreezeCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     FreezeJob.Report r;
     try {
-      r = FreezeJob.run(new FreezeJob.Options(common.load(model), this.out, check.verify(), check.seed,
+      r = FreezeJob.run(new FreezeJob.Options(bind.apply(common.load(model)), this.out, check.verify(), check.seed,
           common.shapes(), check.given()).withOverwrite(overwrite));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(out, e.report().diffs());

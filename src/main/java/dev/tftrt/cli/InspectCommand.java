@@ -26,6 +26,7 @@ final class InspectCommand implements Callable<Integer> {
   boolean json;
 
   @Mixin CommonOptions common;
+  @Mixin BindOptions bind;
   @Mixin SegmentOptions segmentOptions;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -44,7 +45,7 @@ final class InspectCommand implements Callable<Integer> {
       if (json) pw.println();
       return Main.OK;
     }
-    try (TfModel m = TfModel.load(common.load(model))) {
+    try (TfModel m = TfModel.load(bind.apply(common.load(model)))) {
       Plan p = Plan.make(m, common.shapes(), segmentOptions.options());
       if (json) {
         pw.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)

@@ -59,6 +59,7 @@ final class Printing {
     out.printf("  %-28s %12s %12s %10s  %s%n", "output", "max abs err", "max rel err", "cosine", "result");
     for (Comparison.Diff d : diffs) {
       String result = d.identical() ? "identical" : d.withinTolerance() ? "ok" : "FAIL (" + d.problem() + ")";
+      if (d.agreeingNonFinite() > 0) result += "; " + d.agreeingNonFinite() + " NaN/Inf agree";
       out.printf("  %-28s %12.4g %12.4g %10.6f  %s%n", d.name(), d.maxAbs(), d.maxRel(), d.cosine(), result);
     }
   }

@@ -52,6 +52,7 @@ public final class Freezer {
     Map<String, NodeDef> nodes = new LinkedHashMap<>();
     for (NodeDef n : g.getNodeList()) nodes.put(n.getName(), n);
     cutAtInputs(nodes, inputs);
+    bindToConstants(nodes, model.bound());
 
     Set<String> roots = new LinkedHashSet<>(outNodes);
     for (TensorSpec s : inputs) roots.add(TensorNames.node(s.tensor()));
@@ -91,6 +92,18 @@ public final class Freezer {
       }
     }
     return b.build();
+  }
+
+  /** Inputs bound with --set become constants, so the optimizer folds what depends only on them. */
+  private static void bindToConstants(Map<String, NodeDef> nodes, Map<String, HostTensor> bound) {
+    for (Map.Entry<String, HostTensor> e : bound.entrySet()) {
+      String node = TensorNames.node(e.getKey());
+      if (!nodes.containsKey(node)) continue; // inside a function body not on the outputs' path
+      nodes.put(node, NodeDef.newBuilder().setName(node).setOp("Const")
+          .putAttr("dtype", AttrValue.newBuilder().setType(e.getValue().dtype()).build())
+          .putAttr("value", AttrValue.newBuilder().setTensor(TensorProtos.fromHost(e.getValue())).build())
+          .build());
+    }
   }
 
   /**

@@ -47,9 +47,17 @@ public final class TfModel implements AutoCloseable {
   private final List<String> tags;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
+  private final Map<String, dev.tftrt.tensor.HostTensor> bound;
 
   private TfModel(Path path, ModelFormat format, GraphDef graphDef, Graph graph, Session session,
       SavedModelBundle bundle, String signature, List<String> tags, List<TensorSpec> inputs,
+      List<TensorSpec> outputs) {
+    this(path, format, graphDef, graph, session, bundle, signature, tags,
+        new Bindings.Result(inputs, Map.of()), outputs);
+  }
+
+  private TfModel(Path path, ModelFormat format, GraphDef graphDef, Graph graph, Session session,
+      SavedModelBundle bundle, String signature, List<String> tags, Bindings.Result inputs,
       List<TensorSpec> outputs) {
     this.path = path;
     this.format = format;
@@ -59,8 +67,9 @@ public final class TfModel implements AutoCloseable {
     this.bundle = bundle;
     this.signature = signature;
     this.tags = tags;
-    this.inputs = List.copyOf(inputs);
+    this.inputs = List.copyOf(inputs.inputs());
     this.outputs = List.copyOf(outputs);
+    this.bound = Map.copyOf(inputs.bound());
   }
 
   public static TfModel load(LoadOptions o) {
@@ -143,6 +152,11 @@ public final class TfModel implements AutoCloseable {
     return outputs;
   }
 
+  /** Tensors bound to values with --set ("node:0" → value): no longer inputs, fed on every run, frozen as constants. */
+  public Map<String, dev.tftrt.tensor.HostTensor> bound() {
+    return bound;
+  }
+
   @Override
   public void close() {
     if (bundle != null) {
@@ -196,7 +210,7 @@ public final class TfModel implements AutoCloseable {
       }
       ins = cutInputs(bundle.graph(), o, ins, "SavedModel " + dir);
       return new TfModel(dir, ModelFormat.SAVED_MODEL, meta.getGraphDef(), bundle.graph(),
-          bundle.session(), bundle, key, tags, ins, outs);
+          bundle.session(), bundle, key, tags, Bindings.apply(bundle.graph(), ins, o.bindings(), "SavedModel " + dir), outs);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -330,7 +344,7 @@ public final class TfModel implements AutoCloseable {
       }
       ins = cutInputs(graph, o, ins, metaFile.toString());
       return new TfModel(metaFile, ModelFormat.META_CHECKPOINT, meta.getGraphDef(), graph, session,
-          null, key, meta.getMetaInfoDef().getTagsList(), ins, outs);
+          null, key, meta.getMetaInfoDef().getTagsList(), Bindings.apply(graph, ins, o.bindings(), metaFile.toString()), outs);
     } catch (RuntimeException e) {
       session.close();
       graph.close();
@@ -391,8 +405,9 @@ public final class TfModel implements AutoCloseable {
         ins = placeholdersFeeding(g, graph, outs);
       }
       ins = cutInputs(graph, o, ins, o.path().toString());
+      Bindings.Result bound = Bindings.apply(graph, ins, o.bindings(), o.path().toString());
       return new TfModel(o.path(), f, g, graph, session(graph, config), null,
-          side != null ? side.signature() : null, List.of(), ins, outs);
+          side != null ? side.signature() : null, List.of(), bound, outs);
     } catch (RuntimeException e) {
       graph.close();
       throw e;

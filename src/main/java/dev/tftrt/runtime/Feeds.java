@@ -59,9 +59,7 @@ public final class Feeds {
    * an unknown rank as [1]).
    */
   public static long[] concreteShape(TensorSpec in, Map<String, long[]> overrides) {
-    long[] o = overrides.get(in.key());
-    if (o == null) o = overrides.get(in.tensor());
-    if (o == null) o = overrides.get(dev.tftrt.model.TensorNames.node(in.tensor()));
+    long[] o = override(in, overrides);
     if (o != null) {
       if (!fits(in.shape(), o)) {
         throw new TftrtException("--shape " + in.key() + "=" + Arrays.toString(o)
@@ -69,10 +67,37 @@ public final class Feeds {
       }
       return o.clone();
     }
-    if (in.shape() == null) return new long[] {1}; // unknown rank: a vector of one
+    if (in.shape() == null) {
+      // Guessing a rank (a vector of one, say) can abort TensorFlow in a kernel that CHECKs it.
+      throw new TftrtException("input '" + in.key() + "' has no shape, and nothing in the graph says which: give it with --shape "
+          + in.key() + "=D1,D2,...");
+    }
     long[] s = in.shape();
     for (int i = 0; i < s.length; i++) if (s[i] < 0) s[i] = 1;
     return s;
+  }
+
+  /** The --shape given for an input, by its key, tensor or node name; null if none. */
+  public static long[] override(TensorSpec in, Map<String, long[]> overrides) {
+    long[] o = overrides.get(in.key());
+    if (o == null) o = overrides.get(in.tensor());
+    if (o == null) o = overrides.get(dev.tftrt.model.TensorNames.node(in.tensor()));
+    return o;
+  }
+
+  /** A key for a set of feed shapes, to check each set once. */
+  static String shapesKey(Map<String, long[]> shapes) {
+    StringBuilder b = new StringBuilder();
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+      b.append(e.getKey()).append('=').append(Arrays.toString(e.getValue())).append(';');
+    }
+    return b.toString();
+  }
+
+  /** The end of a sentence refusing feed shapes: how to give others. */
+  static String shapeHint(List<TensorSpec> inputs) {
+    String name = inputs.size() == 1 ? inputs.get(0).key() : "NAME";
+    return "; give shapes it takes with --shape " + name + "=D1,D2,... (or an --input of such a shape)";
   }
 
   /** Every --shape name is one of the inputs (by key, tensor or node name). */

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * Pairs the inputs and outputs of two models: by signature name, else by tensor name, else (a
- * single input or output on each side) by position. Maps are from a's keys to b's keys.
+ * single input or output on each side) by position. Maps are from a's keys to b's keys; an input
+ * of a that b lacks (bound to a constant in b with --set) has no entry and is fed to a only.
  */
 public record Matching(Map<String, String> inputs, Map<String, String> outputs) {
 
@@ -30,6 +31,8 @@ public record Matching(Map<String, String> inputs, Map<String, String> outputs) 
         }
       }
       if (match == null && as.size() == 1 && bs.size() == 1) match = bs.get(0).key();
+      // An input b does not take was bound to a constant in b (--set keep_prob=1.0): only a is fed it.
+      if (match == null && what.equals("input") && bs.size() < as.size()) continue;
       if (match == null) {
         throw new TftrtException(b.describe() + " has no " + what + " matching '" + x.key() + "' of "
             + a.describe() + " by name or tensor.");

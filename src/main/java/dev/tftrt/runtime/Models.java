@@ -13,6 +13,13 @@ public final class Models {
 
   /** As {@link #open(LoadOptions)}; a converted model runs its engines on backend (null: their own). */
   public static ModelRunner open(LoadOptions o, String backend) {
+    boolean tf = !(o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx"))
+        && !dev.tftrt.splice.ConvertedModel.isConverted(o.path());
+    if (!o.bindings().isEmpty() && !tf) {
+      throw new dev.tftrt.TftrtException("--set binds inputs of TensorFlow models; " + o.path()
+          + " is " + (dev.tftrt.splice.ConvertedModel.isConverted(o.path()) ? "a converted model" : "an ONNX model")
+          + ": feed the value with --input.");
+    }
     if (o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx")) {
       if (!java.nio.file.Files.isRegularFile(o.path())) {
         throw new dev.tftrt.TftrtException(o.path() + " does not exist.");

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
@@ -22,6 +23,8 @@ import org.tensorflow.exceptions.TensorFlowException;
 public final class TfRunner implements ModelRunner {
   private final TfModel model;
   private final boolean owns;
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(TfRunner.class.getName());
+  private final Set<String> checkedShapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** A runner that closes the model when it is closed. */
   public TfRunner(TfModel model) {
@@ -61,6 +64,7 @@ public final class TfRunner implements ModelRunner {
   @Override
   public Map<String, HostTensor> randomInputs(Map<String, long[]> shapes, long seed) {
     Feeds.checkShapeNames(inputs(), shapes, describe());
+    shapes = withImpliedShapes(shapes);
     Map<String, HostTensor> r = Feeds.random(inputs(), shapes, seed);
     for (TensorSpec in : inputs()) {
       NodeDef wav = consumer(in, "DecodeWav");
@@ -74,6 +78,24 @@ public final class TfRunner implements ModelRunner {
       byte[][] clips = new byte[count][];
       for (int i = 0; i < count; i++) clips[i] = Wav.randomClip(samples, channels, 16000, seed + i);
       r.put(in.key(), HostTensor.ofStrings(shape, clips));
+    }
+    return r;
+  }
+
+  /**
+   * The shapes given, plus one for each input of unknown rank that its consumers imply
+   * (Conv2D: rank 4); an input neither gives is refused by {@link Feeds#concreteShape}.
+   */
+  private Map<String, long[]> withImpliedShapes(Map<String, long[]> shapes) {
+    Map<String, long[]> r = new LinkedHashMap<>(shapes);
+    for (TensorSpec in : inputs()) {
+      if (in.shape() != null || Feeds.override(in, shapes) != null) continue;
+      FeedShapes.Implied implied = FeedShapes.implied(model.graphDef(), in,
+          outputs().stream().map(TensorSpec::tensor).toList());
+      if (implied == null) continue;
+      LOG.info(() -> "input '" + in.key() + "' has no shape; feeding " + Feeds.dims(implied.shape())
+          + ", as node '" + implied.node() + "' (" + implied.op() + ") implies (--shape chooses another)");
+      r.put(in.key(), implied.shape());
     }
     return r;
   }
@@ -92,6 +114,7 @@ public final class TfRunner implements ModelRunner {
   @Override
   public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
     Feeds.check(inputs(), feeds, describe());
+    checkShapes(feeds);
     List<Tensor> owned = new ArrayList<>();
     try {
       Session.Runner r = model.session().runner();
@@ -99,6 +122,11 @@ public final class TfRunner implements ModelRunner {
         Tensor t = feeds.get(in.key()).toTensor();
         owned.add(t);
         r.feed(in.tensor(), t);
+      }
+      for (Map.Entry<String, HostTensor> b : model.bound().entrySet()) {
+        Tensor t = b.getValue().toTensor();
+        owned.add(t);
+        r.feed(b.getKey(), t);
       }
       for (TensorSpec out : outputs()) r.fetch(out.tensor());
       Map<String, HostTensor> results = new LinkedHashMap<>();
@@ -115,6 +143,22 @@ public final class TfRunner implements ModelRunner {
     } finally {
       for (Tensor t : owned) t.close();
     }
+  }
+
+  /** Each set of feed shapes once: TensorFlow's shape inference must accept it (see FeedShapes). */
+  private void checkShapes(Map<String, HostTensor> feeds) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (TensorSpec in : inputs()) shapes.put(in.key(), feeds.get(in.key()).shape());
+    // Values bound with --set are fed too, and can be of a shape no reader takes.
+    List<TensorSpec> fed = new ArrayList<>(inputs());
+    for (Map.Entry<String, HostTensor> b : model.bound().entrySet()) {
+      fed.add(new TensorSpec(b.getKey(), b.getKey(), b.getValue().dtype(), null));
+      shapes.put(b.getKey(), b.getValue().shape());
+    }
+    String key = Feeds.shapesKey(shapes);
+    if (checkedShapes.contains(key)) return;
+    FeedShapes.check(model.graphDef(), fed, shapes, describe(), Feeds.shapeHint(inputs()));
+    if (checkedShapes.size() < 64) checkedShapes.add(key);
   }
 
   @Override

@@ -54,6 +54,9 @@ public final class TftrtModel implements AutoCloseable {
   private final Graph graph;
   private final Session session;
   private volatile boolean closed;
+  /** The graph as imported, engine payloads left out: what feed shapes are checked against. */
+  private final GraphDef shapeGraph;
+  private final java.util.Set<String> checkedShapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private TftrtModel(Path dir, String backendOverride) {
     this.dir = dir;
@@ -90,7 +93,9 @@ public final class TftrtModel implements AutoCloseable {
         b.setNode(i, n.toBuilder().putAttr(EngineNode.ATTR_KEY, AttrValue.newBuilder()
             .setS(com.google.protobuf.ByteString.copyFromUtf8(key)).build()));
       }
-      gr = TfModel.importGraph(b.build(), dir.toString());
+      GraphDef keyed = b.build();
+      gr = TfModel.importGraph(keyed, dir.toString());
+      this.shapeGraph = withoutPayloads(keyed);
       this.graph = gr;
       this.session = new Session(gr);
     } catch (RuntimeException e) {
@@ -98,6 +103,22 @@ public final class TftrtModel implements AutoCloseable {
       releaseBackends();
       throw e;
     }
+  }
+
+  /** Engine nodes' shape function reads only their shapes: their ONNX and segment bytes need not be kept twice. */
+  private static GraphDef withoutPayloads(GraphDef g) {
+    GraphDef.Builder b = g.toBuilder();
+    AttrValue empty = AttrValue.newBuilder().setS(com.google.protobuf.ByteString.EMPTY).build();
+    for (int i = 0; i < b.getNodeCount(); i++) {
+      NodeDef n = b.getNode(i);
+      if (!n.getOp().equals(EngineNode.OP)) continue;
+      NodeDef.Builder nb = n.toBuilder();
+      for (String a : List.of(EngineNode.ATTR_ONNX, EngineNode.ATTR_SEGMENT, EngineNode.ATTR_ENGINE)) {
+        if (n.getAttrMap().containsKey(a)) nb.putAttr(a, empty);
+      }
+      b.setNode(i, nb);
+    }
+    return b.build();
   }
 
   /** Loads with each engine node's own backend choice (set at convert time). */
@@ -196,6 +217,7 @@ public final class TftrtModel implements AutoCloseable {
         throw new TftrtException(dir + " has no input '" + k + "'.");
       }
     }
+    checkShapes(feeds);
     for (TensorSpec out : outputs) r.fetch(out.tensor());
     try {
       return r.run();
@@ -207,6 +229,16 @@ public final class TftrtModel implements AutoCloseable {
       int nl = m.indexOf('\n');
       throw new TftrtException(dir + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
     }
+  }
+
+  /** Each set of feed shapes once: TensorFlow's shape inference must accept it (see FeedShapes). */
+  private void checkShapes(Map<String, Tensor> feeds) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (TensorSpec in : inputs) shapes.put(in.key(), feeds.get(in.key()).shape().asArray());
+    String key = Feeds.shapesKey(shapes);
+    if (checkedShapes.contains(key)) return;
+    FeedShapes.check(shapeGraph, inputs, shapes, dir.toString(), Feeds.shapeHint(inputs));
+    if (checkedShapes.size() < 64) checkedShapes.add(key);
   }
 
   /** Runs on host tensors (copies in and out), checking dtypes and shapes first. */

@@ -80,6 +80,23 @@ class ComparisonTest {
   }
 
   @Test
+  @DisplayName("agreeing NaN and same-signed Inf are counted; one side's NaN is said as such, not as an error of 0")
+  void nonFiniteCounts() {
+    Comparison.Diff ok = Comparison.diff("y", f(Float.NaN, Float.NEGATIVE_INFINITY, 1), f(Float.NaN, Float.NEGATIVE_INFINITY, 1), 0, 0);
+    assertTrue(ok.withinTolerance());
+    assertEquals(2, ok.agreeingNonFinite());
+    assertEquals(1, ok.referenceNaN());
+    assertEquals(1, ok.referenceInf());
+    Comparison.Diff ref = Comparison.diff("y", f(2, 1), f(Float.NaN, 1), 0, 0);
+    assertFalse(ref.withinTolerance());
+    assertEquals("the reference gives NaN or Inf in 1 place(s) where the other gives numbers", ref.problem());
+    assertTrue(ref.referenceNonFinite());
+    Comparison.Diff got = Comparison.diff("y", f(Float.POSITIVE_INFINITY, 1), f(2, 1), 0, 0);
+    assertEquals("NaN or Inf in 1 place(s) where the reference gives numbers", got.problem());
+    assertFalse(got.referenceNonFinite());
+  }
+
+  @Test
   @DisplayName("an output missing on one side is reported by name")
   void missingOutput() {
     List<Comparison.Diff> ds = Comparison.compare(List.of("a", "b"), Map.of("a", f(1), "b", f(2)), Map.of("a", f(1)),

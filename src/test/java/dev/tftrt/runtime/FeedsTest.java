@@ -21,11 +21,13 @@ class FeedsTest {
   private static final TensorSpec IDS = new TensorSpec("ids", "ids:0", DataType.DT_INT32, new long[] {6});
 
   @Test
-  @DisplayName("unknown dimensions become 1, an unknown rank a vector of one")
+  @DisplayName("unknown dimensions become 1; an unknown rank is refused, naming --shape, not guessed as [1]")
   void unknownDimsBecomeOne() {
     assertArrayEquals(new long[] {1, 4, 1}, Feeds.concreteShape(IMAGE, Map.of()));
-    assertArrayEquals(new long[] {1},
-        Feeds.concreteShape(new TensorSpec("a", "a:0", DataType.DT_FLOAT, null), Map.of()));
+    TftrtException e = assertThrows(TftrtException.class,
+        () -> Feeds.concreteShape(new TensorSpec("a", "a:0", DataType.DT_FLOAT, null), Map.of()));
+    assertEquals("input 'a' has no shape, and nothing in the graph says which: give it with --shape a=D1,D2,...",
+        e.getMessage());
   }
 
   @Test

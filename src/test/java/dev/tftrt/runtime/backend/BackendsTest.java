@@ -58,6 +58,9 @@ class BackendsTest {
     };
     Logger log = Logger.getLogger(Backends.class.getName());
     log.addHandler(h);
+    // An in-process CLI run earlier in this JVM leaves the root logger at WARNING.
+    Level before = log.getLevel();
+    log.setLevel(Level.INFO);
     try {
       String name = unique("TftrtEngine");
       EngineNode node = MODEL.engine(name).build(); // backend attr defaults to auto
@@ -75,6 +78,7 @@ class BackendsTest {
       assertEquals(List.of("engine node " + name + ": tensorrt skipped (no TensorRT backend in "
           + "this build); using onnxruntime"), mine);
     } finally {
+      log.setLevel(before);
       log.removeHandler(h);
     }
   }
