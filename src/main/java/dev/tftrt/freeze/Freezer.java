@@ -1,6 +1,7 @@
 package dev.tftrt.freeze;
 
 import dev.tftrt.TftrtException;
+import dev.tftrt.model.Colocation;
 import dev.tftrt.model.OpDefs;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.model.TensorSpec;
@@ -64,7 +65,7 @@ public final class Freezer {
     GraphDef.Builder out = g.toBuilder().clearNode();
     for (NodeDef n : nodes.values()) out.addNode(n.toBuilder().clearDevice());
     out.setLibrary(usedFunctions(nodes.values(), g));
-    GraphDef frozenGraph = out.build();
+    GraphDef frozenGraph = Colocation.keepTrue(out.build());
     // Removed counts what was there once calls were inlined, so it is never negative.
     return new FreezeResult(frozenGraph, inputs, outputs, before, frozen.variables(), inliner.inlinedCount(),
         before + inliner.nodesAdded() - frozenGraph.getNodeCount(), frozen.runs());

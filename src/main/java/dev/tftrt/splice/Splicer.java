@@ -1,5 +1,6 @@
 package dev.tftrt.splice;
 
+import dev.tftrt.model.Colocation;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.segment.Segment;
 import java.util.HashMap;
@@ -103,7 +104,8 @@ public final class Splicer {
       }
       out.addNode(b);
     }
-    return new Result(out.build(), renamed);
+    // Nodes colocated with a segment's nodes are now colocated with nothing.
+    return new Result(Colocation.keepTrue(out.build()), renamed);
   }
 
   private static String rewire(String in, Map<String, String> renamed, Map<String, String> engineOf,
@@ -155,6 +157,6 @@ public final class Splicer {
           .addInput(TensorNames.edge(TensorNames.node(t), TensorNames.index(t)))
           .putAttr("T", AttrValue.newBuilder().setType(outputTypes.get(i)).build()));
     }
-    return b.build();
+    return Colocation.keepTrue(b.build());
   }
 }
