@@ -102,7 +102,12 @@ public final class TfModel implements AutoCloseable {
   }
 
   private static Session session(Graph graph, ConfigProto config) {
-    return config == null ? new Session(graph) : new Session(graph, config);
+    return new Session(graph, placeable(config));
+  }
+
+  /** The config with soft placement on: nothing a model was exported with may pin it to a device. */
+  static ConfigProto placeable(ConfigProto config) {
+    return (config == null ? ConfigProto.newBuilder() : config.toBuilder()).setAllowSoftPlacement(true).build();
   }
 
   public Path path() {
@@ -167,10 +172,13 @@ public final class TfModel implements AutoCloseable {
     if (hasVariables && !Files.isRegularFile(dir.resolve("variables/variables.index"))) {
       throw new TftrtException("SavedModel " + dir + " has variables but no variables/variables.index to restore them from.");
     }
+    GraphDef graphDef = Normalizer.normalize(meta.getGraphDef());
     SavedModelBundle bundle;
     try {
-      SavedModelBundle.Loader loader = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0]));
-      bundle = (config == null ? loader : loader.withConfigProto(config)).load();
+      // TensorFlow's loader reads saved_model.pb itself, device pins and all: soft placement
+      // lets a node pinned to a device this machine lacks run where it can.
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0]))
+          .withConfigProto(placeable(config)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
       throw new TftrtException("SavedModel " + dir + " could not be loaded: " + firstLine(e) + ".", e);
     }
@@ -191,10 +199,10 @@ public final class TfModel implements AutoCloseable {
       }
       if (!o.outputs().isEmpty()) {
         outs = namedTensors(bundle.graph(), o.outputs(), "SavedModel " + dir, "--outputs");
-        if (key == null) ins = placeholdersFeeding(meta.getGraphDef(), bundle.graph(), outs);
+        if (key == null) ins = placeholdersFeeding(graphDef, bundle.graph(), outs);
       }
       ins = cutInputs(bundle.graph(), o, ins, "SavedModel " + dir);
-      return new TfModel(dir, ModelFormat.SAVED_MODEL, meta.getGraphDef(), bundle.graph(),
+      return new TfModel(dir, ModelFormat.SAVED_MODEL, graphDef, bundle.graph(),
           bundle.session(), bundle, key, tags, ins, outs);
     } catch (RuntimeException e) {
       bundle.close();
@@ -303,7 +311,8 @@ public final class TfModel implements AutoCloseable {
     if (bytes.length == 0 || meta.getGraphDef().getNodeCount() == 0) {
       throw new TftrtException(metaFile + " is not a MetaGraphDef: it holds no graph.");
     }
-    Graph graph = importGraph(meta.getGraphDef(), metaFile.toString());
+    GraphDef graphDef = Normalizer.normalize(meta.getGraphDef());
+    Graph graph = importGraph(graphDef, metaFile.toString());
     Session session = session(graph, config);
     try {
       if (hasVariables(meta.getGraphDef())) {
@@ -325,10 +334,10 @@ public final class TfModel implements AutoCloseable {
       List<TensorSpec> outs = key == null ? List.of() : specs(sigs.get(key).getOutputsMap());
       if (!o.outputs().isEmpty()) {
         outs = namedTensors(graph, o.outputs(), metaFile.toString(), "--outputs");
-        if (key == null) ins = placeholdersFeeding(meta.getGraphDef(), graph, outs);
+        if (key == null) ins = placeholdersFeeding(graphDef, graph, outs);
       }
       ins = cutInputs(graph, o, ins, metaFile.toString());
-      return new TfModel(metaFile, ModelFormat.META_CHECKPOINT, meta.getGraphDef(), graph, session,
+      return new TfModel(metaFile, ModelFormat.META_CHECKPOINT, graphDef, graph, session,
           null, key, meta.getMetaInfoDef().getTagsList(), ins, outs);
     } catch (RuntimeException e) {
       session.close();
@@ -367,7 +376,7 @@ public final class TfModel implements AutoCloseable {
   // ---- GraphDef ----
 
   private static TfModel loadGraphDef(LoadOptions o, ModelFormat f, ConfigProto config) {
-    GraphDef g = GraphDefs.read(o.path(), f == ModelFormat.GRAPHDEF_TEXT);
+    GraphDef g = Normalizer.normalize(GraphDefs.read(o.path(), f == ModelFormat.GRAPHDEF_TEXT));
     if (hasVariables(g)) {
       throw new TftrtException(o.path() + " is a GraphDef with variables but no checkpoint: freeze it from its SavedModel or .meta file.");
     }
