@@ -45,6 +45,7 @@ public final class TftrtModel implements AutoCloseable {
   private static final AtomicLong LOADS = new AtomicLong();
 
   private final Path dir;
+  private final String shown; // how messages name the model: its folder, or what it will become
   private final ConvertedModel.Manifest manifest;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
@@ -54,8 +55,9 @@ public final class TftrtModel implements AutoCloseable {
   private final Graph graph;
   private final Session session;
 
-  private TftrtModel(Path dir, String backendOverride) {
+  private TftrtModel(Path dir, String backendOverride, String shown) {
     this.dir = dir;
+    this.shown = shown;
     this.manifest = ConvertedModel.readManifest(dir);
     this.inputs = manifest.inputSpecs(dir);
     this.outputs = manifest.outputSpecs(dir);
@@ -76,11 +78,11 @@ public final class TftrtModel implements AutoCloseable {
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {
-          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " could not get a backend: "
+          throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " could not get a backend: "
               + e.getMessage(), e);
         }
         if (backend == null) {
-          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " has no usable backend.");
+          throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " has no usable backend.");
         }
         owned.add(backend);
         String key = prefix + n.getName();
@@ -89,7 +91,7 @@ public final class TftrtModel implements AutoCloseable {
         b.setNode(i, n.toBuilder().putAttr(EngineNode.ATTR_KEY, AttrValue.newBuilder()
             .setS(com.google.protobuf.ByteString.copyFromUtf8(key)).build()));
       }
-      gr = TfModel.importGraph(b.build(), dir.toString());
+      gr = TfModel.importGraph(b.build(), shown);
       this.graph = gr;
       this.session = new Session(gr);
     } catch (RuntimeException e) {
@@ -106,11 +108,19 @@ public final class TftrtModel implements AutoCloseable {
 
   /** Loads with every engine node on one backend: auto, tensorrt, onnxruntime or tensorflow. */
   public static TftrtModel load(Path dir, String backendOverride) {
+    return load(dir, backendOverride, dir.toString());
+  }
+
+  /**
+   * As {@link #load(Path, String)}, with messages naming the model as shownAs: a folder being
+   * verified before it is moved into place is named after the user's target, not its temporary name.
+   */
+  public static TftrtModel load(Path dir, String backendOverride, String shownAs) {
     if (!Files.isDirectory(dir)) throw new TftrtException(dir + " does not exist or is not a folder.");
     if (!ConvertedModel.isConverted(dir)) {
       throw new TftrtException(dir + " is not a converted model: it has no " + ConvertedModel.MANIFEST + ".");
     }
-    return new TftrtModel(dir, backendOverride);
+    return new TftrtModel(dir, backendOverride, shownAs);
   }
 
   private static EngineNode engineNode(NodeDef n) {
@@ -155,6 +165,11 @@ public final class TftrtModel implements AutoCloseable {
     return dir;
   }
 
+  /** How messages name this model (its folder, unless loaded with another name). */
+  public String shownAs() {
+    return shown;
+  }
+
   public List<TensorSpec> inputs() {
     return inputs;
   }
@@ -176,9 +191,9 @@ public final class TftrtModel implements AutoCloseable {
     Session.Runner r = session.runner();
     for (TensorSpec in : inputs) {
       Tensor t = feeds.get(in.key());
-      if (t == null) throw new TftrtException("input '" + in.key() + "' of " + dir + " was not given.");
+      if (t == null) throw new TftrtException("input '" + in.key() + "' of " + shown + " was not given.");
       if (t.dataType() != in.dtype()) {
-        throw new TftrtException("input '" + in.key() + "' of " + dir + " takes "
+        throw new TftrtException("input '" + in.key() + "' of " + shown + " takes "
             + dev.tftrt.tensor.DTypes.name(in.dtype()) + ", but " + dev.tftrt.tensor.DTypes.name(t.dataType())
             + " was given.");
       }
@@ -186,7 +201,7 @@ public final class TftrtModel implements AutoCloseable {
     }
     for (String k : feeds.keySet()) {
       if (inputs.stream().noneMatch(s -> s.key().equals(k))) {
-        throw new TftrtException(dir + " has no input '" + k + "'.");
+        throw new TftrtException(shown + " has no input '" + k + "'.");
       }
     }
     for (TensorSpec out : outputs) r.fetch(out.tensor());
@@ -195,13 +210,13 @@ public final class TftrtModel implements AutoCloseable {
     } catch (TensorFlowException | IllegalArgumentException e) {
       String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
       int nl = m.indexOf('\n');
-      throw new TftrtException(dir + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
+      throw new TftrtException(shown + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
     }
   }
 
   /** Runs on host tensors (copies in and out), checking dtypes and shapes first. */
   public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
-    Feeds.check(inputs, feeds, dir.toString());
+    Feeds.check(inputs, feeds, shown);
     Map<String, Tensor> tf = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, HostTensor> e : feeds.entrySet()) tf.put(e.getKey(), e.getValue().toTensor());
