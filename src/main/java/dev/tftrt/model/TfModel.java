@@ -47,6 +47,7 @@ public final class TfModel implements AutoCloseable {
   private final List<String> tags;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
+  private Path scratch; // a SavedModel's unpinned stand-in, removed on close
 
   private TfModel(Path path, ModelFormat format, GraphDef graphDef, Graph graph, Session session,
       SavedModelBundle bundle, String signature, List<String> tags, List<TensorSpec> inputs,
@@ -152,6 +153,7 @@ public final class TfModel implements AutoCloseable {
   public void close() {
     if (bundle != null) {
       bundle.close();
+      UnpinnedSavedModel.delete(scratch);
     } else {
       session.close();
       graph.close();
@@ -173,14 +175,17 @@ public final class TfModel implements AutoCloseable {
       throw new TftrtException("SavedModel " + dir + " has variables but no variables/variables.index to restore them from.");
     }
     GraphDef graphDef = Normalizer.normalize(meta.getGraphDef());
+    // TensorFlow's loader reads saved_model.pb itself: a pinned model is given to it unpinned.
+    Path scratch = Normalizer.hasDevices(meta.getGraphDef()) ? UnpinnedSavedModel.write(dir, sm) : null;
+    Path loadFrom = scratch != null ? scratch : dir;
     SavedModelBundle bundle;
     try {
-      // TensorFlow's loader reads saved_model.pb itself, device pins and all: soft placement
-      // lets a node pinned to a device this machine lacks run where it can.
-      bundle = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0]))
+      bundle = SavedModelBundle.loader(loadFrom.toString()).withTags(tags.toArray(new String[0]))
           .withConfigProto(placeable(config)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
-      throw new TftrtException("SavedModel " + dir + " could not be loaded: " + firstLine(e) + ".", e);
+      UnpinnedSavedModel.delete(scratch);
+      throw new TftrtException("SavedModel " + dir + " could not be loaded: "
+          + firstLine(e).replace(loadFrom.toString(), dir.toString()) + ".", e);
     }
     try {
       Map<String, SignatureDef> sigs = meta.getSignatureDefMap();
@@ -202,10 +207,13 @@ public final class TfModel implements AutoCloseable {
         if (key == null) ins = placeholdersFeeding(graphDef, bundle.graph(), outs);
       }
       ins = cutInputs(bundle.graph(), o, ins, "SavedModel " + dir);
-      return new TfModel(dir, ModelFormat.SAVED_MODEL, graphDef, bundle.graph(),
+      TfModel m = new TfModel(dir, ModelFormat.SAVED_MODEL, graphDef, bundle.graph(),
           bundle.session(), bundle, key, tags, ins, outs);
+      m.scratch = scratch;
+      return m;
     } catch (RuntimeException e) {
       bundle.close();
+      UnpinnedSavedModel.delete(scratch);
       throw e;
     }
   }

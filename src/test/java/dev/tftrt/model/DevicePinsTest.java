@@ -86,6 +86,30 @@ class DevicePinsTest {
     freezesAndConverts(model, tmp);
   }
 
+  private static java.util.Set<String> scratchFolders() throws IOException {
+    try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("tftrt-unpinned-"))
+          .collect(java.util.stream.Collectors.toSet());
+    }
+  }
+
+  /**
+   * Pins from a distributed export name a job and task this process does not have, which soft
+   * placement does not forgive: TensorFlow's loader gets the graph unpinned, the model's folder
+   * is left as it was, and the stand-in folder is gone once the model is closed.
+   */
+  @Test
+  void pinsToAnotherJobAndTaskFreezeAndConvert() throws IOException {
+    Path model = tmp.resolve("keras");
+    KerasLikeModels.saveConvNet(model, 8);
+    pin(model, "/job:worker/replica:0/task:3/device:GPU:1");
+    byte[] before = Files.readAllBytes(model.resolve("saved_model.pb"));
+    java.util.Set<String> scratch = scratchFolders();
+    freezesAndConverts(model, tmp);
+    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(model.resolve("saved_model.pb"))));
+    assertTrue(scratch.containsAll(scratchFolders()), "a stand-in folder was left behind");
+  }
+
   @Test
   void frozenGraphPinnedToAGpuConverts() throws IOException {
     Path model = tmp.resolve("demo");
