@@ -18,7 +18,8 @@ import org.tensorflow.proto.NodeDef;
 /**
  * Replaces each segment of a graph with one engine node. Every other node is kept as it was,
  * byte for byte, except that inputs reading a segment's output now read the engine's output
- * (and control edges on a segment node now wait for the engine). Nothing is mutated: a new
+ * (and control edges on a segment node now wait for the engine), and colocation constraints
+ * naming a segment node are dropped. Nothing is mutated: a new
  * GraphDef is returned, with a map from each old tensor to its new name.
  */
 public final class Splicer {
