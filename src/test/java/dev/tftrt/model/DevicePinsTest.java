@@ -137,6 +137,21 @@ class DevicePinsTest {
     assertNoPins(TestModels.readGraphDef(tmp.resolve("frozen.pb")), "frozen.pb");
   }
 
+  /** A real TF1 .meta + checkpoint (pinned to the CPU when it was exported), re-pinned to a GPU. */
+  @Test
+  void realMetaGraphRepinnedToAGpuFreezes() throws IOException {
+    Path dir = TestModels.copyTree(TestModels.shared("regression/checkpoint"), tmp.resolve("ckpt"));
+    Path meta = dir.resolve("model.meta");
+    MetaGraphDef m = MetaGraphDef.parseFrom(Files.readAllBytes(meta));
+    assertTrue(Normalizer.hasDevices(m.getGraphDef()), "the published model carries device pins");
+    Files.write(meta, m.toBuilder().setGraphDef(pin(m.getGraphDef(), GPU)).build().toByteArray());
+    FreezeJob.Report f = FreezeJob.run(new FreezeJob.Options(
+        dev.tftrt.testing.Loads.of(meta).outputs("pred").build(), tmp.resolve("frozen.pb"), true, 0, Map.of()));
+    assertTrue(f.verification().passed());
+    assertEquals(2, f.result().variablesFrozen());
+    assertNoPins(TestModels.readGraphDef(tmp.resolve("frozen.pb")), "frozen.pb");
+  }
+
   /** The shared models exported with CPU pins come out of conversion without them. */
   @Test
   void realModelsExportedWithPinsConvertWithoutThem() throws IOException {
