@@ -9,10 +9,12 @@ import org.tensorflow.proto.GraphDef;
 /**
  * A frozen graph, its inputs and outputs (by the source's names), and what freezing did:
  * nodesBefore counts the source graph's top-level nodes, nodesRemoved what was dropped from
- * them and from the function bodies inlined into them.
+ * them and from the function bodies inlined into them; variableReadRuns, how many session runs
+ * reading the variables' values took (one: each run after a graph change re-prepares the graph).
  */
 public record FreezeResult(GraphDef graph, List<TensorSpec> inputs, List<TensorSpec> outputs,
-    int nodesBefore, int variablesFrozen, int functionsInlined, int nodesRemoved) {
+    int nodesBefore, int variablesFrozen, int functionsInlined, int nodesRemoved,
+    int variableReadRuns) {
 
   public Map<String, Object> stats() {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package dev.tftrt.freeze;
 
 import dev.tftrt.TftrtException;
+import dev.tftrt.model.Colocation;
 import dev.tftrt.model.OpDefs;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.model.TensorSpec;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Result;
+import org.tensorflow.Session;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
@@ -57,17 +59,17 @@ public final class Freezer {
     Set<String> roots = new LinkedHashSet<>(outNodes);
     for (TensorSpec s : inputs) roots.add(TensorNames.node(s.tensor()));
     prune(nodes, roots);
-    int frozen = freezeVariables(nodes, model);
+    VariableReads frozen = freezeVariables(nodes, model);
     dropMeaninglessControlEdges(nodes);
     prune(nodes, roots);
 
     GraphDef.Builder out = g.toBuilder().clearNode();
     for (NodeDef n : nodes.values()) out.addNode(n.toBuilder().clearDevice());
     out.setLibrary(usedFunctions(nodes.values(), g));
-    GraphDef frozenGraph = out.build();
+    GraphDef frozenGraph = Colocation.keepTrue(out.build());
     // Removed counts what was there once calls were inlined, so it is never negative.
-    return new FreezeResult(frozenGraph, inputs, outputs, before, frozen, inliner.inlinedCount(),
-        before + inliner.nodesAdded() - frozenGraph.getNodeCount());
+    return new FreezeResult(frozenGraph, inputs, outputs, before, frozen.variables(), inliner.inlinedCount(),
+        before + inliner.nodesAdded() - frozenGraph.getNodeCount(), frozen.runs());
   }
 
   /**
@@ -162,7 +164,15 @@ public final class Freezer {
     nodes.keySet().retainAll(keep);
   }
 
-  private static int freezeVariables(Map<String, NodeDef> nodes, TfModel model) {
+  /** How many variables were frozen, and in how many session runs their values were read. */
+  private record VariableReads(int variables, int runs) {}
+
+  /**
+   * Replaces each variable (and each reader of a resource variable) by a constant. All values
+   * are read in one session run: every run after the graph changes makes TensorFlow prepare the
+   * whole graph again, so one run per variable costs variables x graph size.
+   */
+  private static VariableReads freezeVariables(Map<String, NodeDef> nodes, TfModel model) {
     Map<String, List<NodeDef>> consumers = new HashMap<>();
     for (NodeDef n : nodes.values()) {
       for (String in : n.getInputList()) {
@@ -171,23 +181,28 @@ public final class Freezer {
         }
       }
     }
-    int count = 0;
-    for (NodeDef v : new ArrayList<>(nodes.values())) {
+    Map<String, String> toRead = new LinkedHashMap<>(); // variable -> tensor holding its value
+    for (NodeDef v : nodes.values()) {
       if (v.getOp().equals("VariableV2") || v.getOp().equals("Variable")) {
         checkRefReaders(v, consumers.getOrDefault(v.getName(), List.of()));
-        HostTensor value = fetch(model, v.getName() + ":0", null);
-        nodes.put(v.getName(), constNode(v.getName(), value));
-        count++;
-      } else if (v.getOp().equals("VarHandleOp")) {
-        HostTensor value = null;
-        for (NodeDef c : consumers.getOrDefault(v.getName(), List.of())) {
-          if (value == null) value = readResource(model, v);
-          nodes.put(c.getName(), replaceResourceReader(c, v, value, nodes));
-        }
-        if (value != null) count++;
+        toRead.put(v.getName(), v.getName() + ":0");
+      } else if (v.getOp().equals("VarHandleOp") && consumers.containsKey(v.getName())) {
+        toRead.put(v.getName(), readOp(model, v));
       }
     }
-    return count;
+    int[] runs = {0};
+    Map<String, HostTensor> values = fetchAll(model, toRead, runs);
+    for (Map.Entry<String, HostTensor> e : values.entrySet()) {
+      NodeDef v = nodes.get(e.getKey());
+      if (v.getOp().equals("VarHandleOp")) {
+        for (NodeDef c : consumers.get(v.getName())) {
+          nodes.put(c.getName(), replaceResourceReader(c, v, e.getValue(), nodes));
+        }
+      } else {
+        nodes.put(v.getName(), constNode(v.getName(), e.getValue()));
+      }
+    }
+    return new VariableReads(values.size(), runs[0]);
   }
 
   /** Ops that write to a ref variable cannot remain once it is a constant. */
@@ -246,28 +261,49 @@ public final class Freezer {
     }
   }
 
-  private static HostTensor readResource(TfModel model, NodeDef var) {
+  /** A ReadVariableOp of the variable added to the loaded graph (once); returns its tensor. */
+  private static String readOp(TfModel model, NodeDef var) {
     DataType dt = var.getAttrMap().get("dtype").getType();
     String name = "tftrt_freeze/read/" + var.getName();
-    GraphOperation read = model.graph().operation(name);
-    if (read == null) {
+    if (model.graph().operation(name) == null) {
       GraphOperation handle = model.graph().operation(var.getName());
       if (handle == null) {
         throw new TftrtException("variable '" + var.getName() + "' is not in the loaded graph.");
       }
-      read = model.graph().opBuilder("ReadVariableOp", name, model.graph().baseScope())
+      model.graph().opBuilder("ReadVariableOp", name, model.graph().baseScope())
           .addInput(handle.output(0)).setAttr("dtype", dt).build();
     }
-    return fetch(model, name + ":0", var.getName());
+    return name + ":0";
+  }
+
+  /** Every variable's value, in one run; if that fails, the first variable that cannot be read is named. */
+  private static Map<String, HostTensor> fetchAll(TfModel model, Map<String, String> tensors, int[] runs) {
+    Map<String, HostTensor> values = new LinkedHashMap<>();
+    if (tensors.isEmpty()) return values;
+    runs[0]++;
+    try (Result r = fetching(model.session().runner(), tensors.values()).run()) {
+      int i = 0;
+      for (String v : tensors.keySet()) values.put(v, HostTensor.fromTensor(r.get(i++)));
+      return values;
+    } catch (TensorFlowException | IllegalArgumentException e) {
+      // Rare: find which one, so the sentence names it.
+      for (Map.Entry<String, String> t : tensors.entrySet()) fetch(model, t.getValue(), t.getKey());
+      String m = e.getMessage() == null ? e.toString() : e.getMessage().strip().split("\n")[0];
+      throw new TftrtException("the model's variables could not be read (are they restored?): " + m, e);
+    }
+  }
+
+  private static Session.Runner fetching(Session.Runner runner, Iterable<String> tensors) {
+    for (String t : tensors) runner.fetch(t);
+    return runner;
   }
 
   private static HostTensor fetch(TfModel model, String tensor, String variable) {
-    String what = variable != null ? variable : TensorNames.node(tensor);
     try (Result r = model.session().runner().fetch(tensor).run()) {
       return HostTensor.fromTensor(r.get(0));
     } catch (TensorFlowException | IllegalArgumentException e) {
       String m = e.getMessage() == null ? e.toString() : e.getMessage().strip().split("\n")[0];
-      throw new TftrtException("variable '" + what + "' could not be read (is it restored?): " + m, e);
+      throw new TftrtException("variable '" + variable + "' could not be read (is it restored?): " + m, e);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.tftrt.freeze;
 
 import dev.tftrt.TftrtException;
+import dev.tftrt.model.Colocation;
 import dev.tftrt.model.OpDefs;
 import dev.tftrt.model.TensorNames;
 import java.util.ArrayDeque;
@@ -114,7 +115,8 @@ final class FunctionInliner {
       for (Map.Entry<String, AttrValue> a : b.getAttrMap().entrySet()) {
         nb.putAttr(a.getKey(), substitute(a.getValue(), callAttrs, call.getName(), fname));
       }
-      NodeDef n = dedupeInputs(nb);
+      // Colocation inside the body follows the renaming; one naming anything else is dropped later.
+      NodeDef n = Colocation.renamed(dedupeInputs(nb), x -> rename.getOrDefault(x, ""));
       nodes.put(n.getName(), n);
       added.add(n);
       nodesAdded++;

@@ -7,7 +7,10 @@ import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.OpDef;
 
-/** TensorFlow's registered op definitions, to count how many tensors each argument of a node has. */
+/**
+ * TensorFlow's registered op definitions: to count how many tensors each argument of a node has,
+ * and to complete nodes whose default-valued attributes were stripped when the model was saved.
+ */
 public final class OpDefs {
   private static volatile Map<String, OpDef> registry;
 
@@ -26,6 +29,24 @@ public final class OpDefs {
       }
     }
     return r.get(op);
+  }
+
+  /**
+   * The node with every attribute its OpDef gives a default for and the node lacks (SavedModels
+   * are usually written with defaults stripped: MaxPool without T, Shape without out_type), so
+   * every stage sees what TensorFlow would run. Unknown ops (library functions) are left as they are.
+   */
+  public static NodeDef withDefaults(NodeDef n) {
+    OpDef def = get(n.getOp());
+    if (def == null) return n;
+    NodeDef.Builder b = null;
+    for (OpDef.AttrDef a : def.getAttrList()) {
+      if (a.hasDefaultValue() && !n.containsAttr(a.getName())) {
+        if (b == null) b = n.toBuilder();
+        b.putAttr(a.getName(), a.getDefaultValue());
+      }
+    }
+    return b == null ? n : b.build();
   }
 
   /** The attr value on the node, else the op's default, else null. */

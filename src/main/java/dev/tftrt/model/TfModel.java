@@ -48,6 +48,7 @@ public final class TfModel implements AutoCloseable {
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final Map<String, dev.tftrt.tensor.HostTensor> bound;
+  private Path scratch; // a SavedModel's unpinned stand-in, removed on close
 
   private TfModel(Path path, ModelFormat format, GraphDef graphDef, Graph graph, Session session,
       SavedModelBundle bundle, String signature, List<String> tags, List<TensorSpec> inputs,
@@ -111,7 +112,12 @@ public final class TfModel implements AutoCloseable {
   }
 
   private static Session session(Graph graph, ConfigProto config) {
-    return config == null ? new Session(graph) : new Session(graph, config);
+    return new Session(graph, placeable(config));
+  }
+
+  /** The config with soft placement on: nothing a model was exported with may pin it to a device. */
+  static ConfigProto placeable(ConfigProto config) {
+    return (config == null ? ConfigProto.newBuilder() : config.toBuilder()).setAllowSoftPlacement(true).build();
   }
 
   public Path path() {
@@ -161,6 +167,7 @@ public final class TfModel implements AutoCloseable {
   public void close() {
     if (bundle != null) {
       bundle.close();
+      UnpinnedSavedModel.delete(scratch);
     } else {
       session.close();
       graph.close();
@@ -182,12 +189,18 @@ public final class TfModel implements AutoCloseable {
       throw new TftrtException("SavedModel " + dir + " has variables but no variables/variables.index to restore them from.");
     }
     GraphChecks.check(meta.getGraphDef(), dir.toString());
+    GraphDef graphDef = Normalizer.normalize(meta.getGraphDef());
+    // TensorFlow's loader reads saved_model.pb itself: a pinned model is given to it unpinned.
+    Path scratch = Normalizer.hasDevices(meta.getGraphDef()) ? UnpinnedSavedModel.write(dir, sm) : null;
+    Path loadFrom = scratch != null ? scratch : dir;
     SavedModelBundle bundle;
     try {
-      SavedModelBundle.Loader loader = SavedModelBundle.loader(dir.toString()).withTags(tags.toArray(new String[0]));
-      bundle = (config == null ? loader : loader.withConfigProto(config)).load();
+      bundle = SavedModelBundle.loader(loadFrom.toString()).withTags(tags.toArray(new String[0]))
+          .withConfigProto(placeable(config)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
-      throw new TftrtException("SavedModel " + dir + " could not be loaded: " + firstLine(e) + ".", e);
+      UnpinnedSavedModel.delete(scratch);
+      throw new TftrtException("SavedModel " + dir + " could not be loaded: "
+          + firstLine(e).replace(loadFrom.toString(), dir.toString()) + ".", e);
     }
     try {
       Map<String, SignatureDef> sigs = meta.getSignatureDefMap();
@@ -206,13 +219,16 @@ public final class TfModel implements AutoCloseable {
       }
       if (!o.outputs().isEmpty()) {
         outs = namedTensors(bundle.graph(), o.outputs(), "SavedModel " + dir, "--outputs");
-        if (key == null) ins = placeholdersFeeding(meta.getGraphDef(), bundle.graph(), outs);
+        if (key == null) ins = placeholdersFeeding(graphDef, bundle.graph(), outs);
       }
       ins = cutInputs(bundle.graph(), o, ins, "SavedModel " + dir);
-      return new TfModel(dir, ModelFormat.SAVED_MODEL, meta.getGraphDef(), bundle.graph(),
+      TfModel m = new TfModel(dir, ModelFormat.SAVED_MODEL, graphDef, bundle.graph(),
           bundle.session(), bundle, key, tags, Bindings.apply(bundle.graph(), ins, o.bindings(), "SavedModel " + dir), outs);
+      m.scratch = scratch;
+      return m;
     } catch (RuntimeException e) {
       bundle.close();
+      UnpinnedSavedModel.delete(scratch);
       throw e;
     }
   }
@@ -318,7 +334,8 @@ public final class TfModel implements AutoCloseable {
     if (bytes.length == 0 || meta.getGraphDef().getNodeCount() == 0) {
       throw new TftrtException(metaFile + " is not a MetaGraphDef: it holds no graph.");
     }
-    Graph graph = importGraph(meta.getGraphDef(), metaFile.toString());
+    GraphDef graphDef = Normalizer.normalize(meta.getGraphDef());
+    Graph graph = importGraph(graphDef, metaFile.toString());
     Session session = session(graph, config);
     try {
       if (hasVariables(meta.getGraphDef())) {
@@ -340,10 +357,10 @@ public final class TfModel implements AutoCloseable {
       List<TensorSpec> outs = key == null ? List.of() : specs(sigs.get(key).getOutputsMap());
       if (!o.outputs().isEmpty()) {
         outs = namedTensors(graph, o.outputs(), metaFile.toString(), "--outputs");
-        if (key == null) ins = placeholdersFeeding(meta.getGraphDef(), graph, outs);
+        if (key == null) ins = placeholdersFeeding(graphDef, graph, outs);
       }
       ins = cutInputs(graph, o, ins, metaFile.toString());
-      return new TfModel(metaFile, ModelFormat.META_CHECKPOINT, meta.getGraphDef(), graph, session,
+      return new TfModel(metaFile, ModelFormat.META_CHECKPOINT, graphDef, graph, session,
           null, key, meta.getMetaInfoDef().getTagsList(), Bindings.apply(graph, ins, o.bindings(), metaFile.toString()), outs);
     } catch (RuntimeException e) {
       session.close();
@@ -382,7 +399,7 @@ public final class TfModel implements AutoCloseable {
   // ---- GraphDef ----
 
   private static TfModel loadGraphDef(LoadOptions o, ModelFormat f, ConfigProto config) {
-    GraphDef g = GraphDefs.read(o.path(), f == ModelFormat.GRAPHDEF_TEXT);
+    GraphDef g = Normalizer.normalize(GraphDefs.read(o.path(), f == ModelFormat.GRAPHDEF_TEXT));
     if (hasVariables(g)) {
       throw new TftrtException(o.path() + " is a GraphDef with variables but no checkpoint: freeze it from its SavedModel or .meta file.");
     }

@@ -1,6 +1,7 @@
 package dev.tftrt.optimize;
 
 import dev.tftrt.TftrtException;
+import dev.tftrt.model.Colocation;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -69,7 +70,8 @@ public final class Optimizer {
     for (GraphPass p : passes) {
       long t0 = System.nanoTime();
       int before = cur.getNodeCount();
-      cur = p.apply(cur, ctx);
+      // A pass that removes nodes may leave colocation constraints naming them.
+      cur = Colocation.keepTrue(p.apply(cur, ctx));
       runs.add(new PassRun(p.name(), before, cur.getNodeCount(), ctx.counts(p.name()),
           (System.nanoTime() - t0) / 1_000_000));
     }

@@ -151,7 +151,8 @@ public final class ConvertJob {
       AtomicFiles.writeFolder(o.out(), dir -> {
         write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs);
         if (o.verify()) {
-          try (ConvertedRunner converted = new ConvertedRunner(TftrtModel.load(dir, o.backend()))) {
+          try (ConvertedRunner converted = new ConvertedRunner(
+              TftrtModel.load(dir, o.backend(), "the model converted for " + o.out()))) {
             backends.putAll(converted.model().backends());
             TfRunner original = TfRunner.borrowing(model);
             verification[0] = Verification.run(original, converted,

@@ -19,7 +19,7 @@ public final class ConvertedRunner implements ModelRunner {
 
   @Override
   public String describe() {
-    return model.path().toString();
+    return model.shownAs();
   }
 
   @Override

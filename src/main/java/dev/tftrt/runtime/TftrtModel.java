@@ -45,6 +45,7 @@ public final class TftrtModel implements AutoCloseable {
   private static final AtomicLong LOADS = new AtomicLong();
 
   private final Path dir;
+  private final String shown; // how messages name the model: its folder, or what it will become
   private final ConvertedModel.Manifest manifest;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
@@ -58,8 +59,9 @@ public final class TftrtModel implements AutoCloseable {
   private final GraphDef shapeGraph;
   private final java.util.Set<String> checkedShapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private TftrtModel(Path dir, String backendOverride) {
+  private TftrtModel(Path dir, String backendOverride, String shown) {
     this.dir = dir;
+    this.shown = shown;
     this.manifest = ConvertedModel.readManifest(dir);
     this.inputs = manifest.inputSpecs(dir);
     this.outputs = manifest.outputSpecs(dir);
@@ -80,11 +82,11 @@ public final class TftrtModel implements AutoCloseable {
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {
-          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " could not get a backend: "
+          throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " could not get a backend: "
               + e.getMessage(), e);
         }
         if (backend == null) {
-          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " has no usable backend.");
+          throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " has no usable backend.");
         }
         owned.add(backend);
         String key = prefix + n.getName();
@@ -94,7 +96,7 @@ public final class TftrtModel implements AutoCloseable {
             .setS(com.google.protobuf.ByteString.copyFromUtf8(key)).build()));
       }
       GraphDef keyed = b.build();
-      gr = TfModel.importGraph(keyed, dir.toString());
+      gr = TfModel.importGraph(keyed, shown);
       this.shapeGraph = withoutPayloads(keyed);
       this.graph = gr;
       this.session = new Session(gr);
@@ -128,11 +130,19 @@ public final class TftrtModel implements AutoCloseable {
 
   /** Loads with every engine node on one backend: auto, tensorrt, onnxruntime or tensorflow. */
   public static TftrtModel load(Path dir, String backendOverride) {
+    return load(dir, backendOverride, dir.toString());
+  }
+
+  /**
+   * As {@link #load(Path, String)}, with messages naming the model as shownAs: a folder being
+   * verified before it is moved into place is named after the user's target, not its temporary name.
+   */
+  public static TftrtModel load(Path dir, String backendOverride, String shownAs) {
     if (!Files.isDirectory(dir)) throw new TftrtException(dir + " does not exist or is not a folder.");
     if (!ConvertedModel.isConverted(dir)) {
       throw new TftrtException(dir + " is not a converted model: it has no " + ConvertedModel.MANIFEST + ".");
     }
-    return new TftrtModel(dir, backendOverride);
+    return new TftrtModel(dir, backendOverride, shownAs);
   }
 
   private static EngineNode engineNode(NodeDef n) {
@@ -177,6 +187,11 @@ public final class TftrtModel implements AutoCloseable {
     return dir;
   }
 
+  /** How messages name this model (its folder, unless loaded with another name). */
+  public String shownAs() {
+    return shown;
+  }
+
   public List<TensorSpec> inputs() {
     return inputs;
   }
@@ -204,9 +219,9 @@ public final class TftrtModel implements AutoCloseable {
     }
     for (TensorSpec in : inputs) {
       Tensor t = feeds.get(in.key());
-      if (t == null) throw new TftrtException("input '" + in.key() + "' of " + dir + " was not given.");
+      if (t == null) throw new TftrtException("input '" + in.key() + "' of " + shown + " was not given.");
       if (t.dataType() != in.dtype()) {
-        throw new TftrtException("input '" + in.key() + "' of " + dir + " takes "
+        throw new TftrtException("input '" + in.key() + "' of " + shown + " takes "
             + dev.tftrt.tensor.DTypes.name(in.dtype()) + ", but " + dev.tftrt.tensor.DTypes.name(t.dataType())
             + " was given.");
       }
@@ -214,7 +229,7 @@ public final class TftrtModel implements AutoCloseable {
     }
     for (String k : feeds.keySet()) {
       if (inputs.stream().noneMatch(s -> s.key().equals(k))) {
-        throw new TftrtException(dir + " has no input '" + k + "'.");
+        throw new TftrtException(shown + " has no input '" + k + "'.");
       }
     }
     checkShapes(feeds);
@@ -227,7 +242,7 @@ public final class TftrtModel implements AutoCloseable {
     } catch (TensorFlowException | IllegalArgumentException e) {
       String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
       int nl = m.indexOf('\n');
-      throw new TftrtException(dir + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
+      throw new TftrtException(shown + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
     }
   }
 
@@ -237,14 +252,14 @@ public final class TftrtModel implements AutoCloseable {
     for (TensorSpec in : inputs) shapes.put(in.key(), feeds.get(in.key()).shape().asArray());
     String key = Feeds.shapesKey(shapes);
     if (checkedShapes.contains(key)) return;
-    FeedShapes.check(shapeGraph, inputs, shapes, dir.toString(), Feeds.shapeHint(inputs));
+    FeedShapes.check(shapeGraph, inputs, shapes, shown, Feeds.shapeHint(inputs));
     if (checkedShapes.size() < 64) checkedShapes.add(key);
   }
 
   /** Runs on host tensors (copies in and out), checking dtypes and shapes first. */
   public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
     checkOpen();
-    Feeds.check(inputs, feeds, dir.toString());
+    Feeds.check(inputs, feeds, shown);
     Map<String, Tensor> tf = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, HostTensor> e : feeds.entrySet()) tf.put(e.getKey(), e.getValue().toTensor());

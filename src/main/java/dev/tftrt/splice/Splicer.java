@@ -1,5 +1,6 @@
 package dev.tftrt.splice;
 
+import dev.tftrt.model.Colocation;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.segment.Segment;
 import java.util.HashMap;
@@ -17,7 +18,8 @@ import org.tensorflow.proto.NodeDef;
 /**
  * Replaces each segment of a graph with one engine node. Every other node is kept as it was,
  * byte for byte, except that inputs reading a segment's output now read the engine's output
- * (and control edges on a segment node now wait for the engine). Nothing is mutated: a new
+ * (and control edges on a segment node now wait for the engine), and colocation constraints
+ * naming a segment node are dropped. Nothing is mutated: a new
  * GraphDef is returned, with a map from each old tensor to its new name.
  */
 public final class Splicer {
@@ -103,7 +105,8 @@ public final class Splicer {
       }
       out.addNode(b);
     }
-    return new Result(out.build(), renamed);
+    // Nodes colocated with a segment's nodes are now colocated with nothing.
+    return new Result(Colocation.keepTrue(out.build()), renamed);
   }
 
   private static String rewire(String in, Map<String, String> renamed, Map<String, String> engineOf,
@@ -155,6 +158,6 @@ public final class Splicer {
           .addInput(TensorNames.edge(TensorNames.node(t), TensorNames.index(t)))
           .putAttr("T", AttrValue.newBuilder().setType(outputTypes.get(i)).build()));
     }
-    return b.build();
+    return Colocation.keepTrue(b.build());
   }
 }

@@ -299,6 +299,51 @@ public final class KerasLikeModels {
     }
   }
 
+  // ------------------------------------------------------------------ model C: many variables
+
+  /**
+   * A deep Keras-like MLP, inputs float32[?,width] → output_0 float32[?,width]: {@code layers}
+   * dense layers (dense, dense_1, ...) of width→width + relu in one model function, so
+   * 2 × layers resource variables; what freezing time is measured on.
+   */
+  public static void saveDeepDenseNet(Path dir, long seed, int layers, int width) {
+    Random rnd = new Random(seed);
+    Weights w = new Weights();
+    List<String> vars = new ArrayList<>();
+    for (int i = 0; i < layers; i++) {
+      String layer = i == 0 ? "dense" : "dense_" + i;
+      w.checkpointed(layer + "/kernel", "layer_with_weights-" + i + "/kernel", Shape.of(width, width),
+          he(rnd, width, width * width));
+      w.checkpointed(layer + "/bias", "layer_with_weights-" + i + "/bias", Shape.of(width),
+          normal(rnd, 0.05f, 0f, width));
+      vars.add(layer + "/kernel");
+      vars.add(layer + "/bias");
+    }
+    List<Fn> open = new ArrayList<>();
+    try {
+      Fn model = fn("__inference_sequential_layer_call_and_return_conditional_losses", f -> {
+        Output<?> x = f.placeholder("inputs", F, Shape.of(-1, width));
+        Map<String, Output<?>> r = f.resourceArgs(w, vars.toArray(new String[0]));
+        List<Output<?>> stateful = new ArrayList<>();
+        Output<?> y = x;
+        for (int i = 0; i < layers; i++) {
+          String layer = i == 0 ? "dense" : "dense_" + i;
+          y = f.op("Relu", layer + "/Relu", o -> { }, f.dense(layer, y, r, stateful));
+        }
+        List<Output<?>> ins = new ArrayList<>(List.of(x));
+        ins.addAll(r.values());
+        return f.signature(ins, f.kerasOutputs(List.of(y), stateful));
+      });
+      open.add(model);
+      Fn wrapper = wrapper("__inference_signature_wrapper", model);
+      open.add(wrapper);
+      save(dir, w, List.of(new SignatureSpec("serving_default", MLP_INPUT, Shape.of(-1, width), wrapper,
+          new String[] {MLP_OUTPUT}, new Shape[] {Shape.of(-1, width)})), open);
+    } finally {
+      closeFns(open);
+    }
+  }
+
   // ------------------------------------------------------------------ variables
 
   /** The model's variables: graph name → value, and the checkpoint key of those checkpointed. */
