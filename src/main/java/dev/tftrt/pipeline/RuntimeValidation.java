@@ -42,7 +42,13 @@ final class RuntimeValidation {
     for (String n : s.nodes()) {
       List<String> outs = usedOutputs(n, s);
       if (outs.isEmpty()) continue;
-      refusal(dataInputs(n), outs).ifPresent(why -> bad.put(n, reason(why)));
+      Optional<String> alone;
+      try {
+        alone = refusal(dataInputs(n), outs);
+      } catch (RuntimeException e) {
+        continue; // a node that cannot be exported alone (an input of unknown dtype) is not the one to blame
+      }
+      alone.ifPresent(why -> bad.put(n, reason(why)));
     }
     if (bad.isEmpty()) {
       String why = "its engine's ONNX is refused by ONNX Runtime (" + whole.get() + "), though no node's alone is,"
