@@ -49,25 +49,47 @@ class RuntimeValidationTest {
     }
   }
 
-  /** The standard converters, with Softsign's replaced by the broken one. */
-  private static ConverterRegistry brokenRegistry() {
+  /** Valid alone, but two of them define the same ONNX value: only the pair is refused. */
+  static final class ClashingSoftsign extends BaseConverter {
+    ClashingSoftsign() {
+      register(Signature.builder().tensor("features").types("T", F32).build(), "Softsign");
+    }
+
+    @Override
+    public void convert(NodeView n, OnnxEmitter out) {
+      out.node("Softsign").in(out.input(n, 0)).out("clash").emit();
+      out.alias(n, 0, "clash");
+    }
+  }
+
+  /** The standard converters, with Softsign's replaced by the given one. */
+  private static ConverterRegistry registryWith(OpConverter softsign) {
     List<OpConverter> list = new ArrayList<>();
     for (OpConverter c : StandardConverters.all()) if (!(c instanceof Activations)) list.add(c);
-    list.add(new BrokenSoftsign());
+    list.add(softsign);
     return new ConverterRegistry(list);
   }
 
+  private static ConverterRegistry brokenRegistry() {
+    return registryWith(new BrokenSoftsign());
+  }
+
   private Path mlp() throws Exception {
+    return mlp(false);
+  }
+
+  private Path mlp(boolean twice) throws Exception {
     Rand rand = new Rand(9);
     TfBuilder b = new TfBuilder();
     Output<?> x = b.placeholder("x", F32, -1, 6);
     Output<?> h = b.op("MatMul").in(x, b.constant(rand.floats(6, 5))).attr("T", F32).out();
     h = b.op("BiasAdd").in(h, b.constant(rand.floats(5))).attr("T", F32).out();
     h = b.op("Softsign").name("softsign").in(h).attr("T", F32).out();
+    if (twice) h = b.op("Softsign").name("softsign_2").in(h).attr("T", F32).out();
     h = b.op("MatMul").in(h, b.constant(rand.floats(5, 3))).attr("T", F32).out();
     h = b.op("BiasAdd").in(h, b.constant(rand.floats(3))).attr("T", F32).out();
     b.op("Softmax").name("probs").in(h).attr("T", F32).build();
-    Path p = tmp.resolve("mlp.pb");
+    Path p = tmp.resolve(twice ? "mlp2.pb" : "mlp.pb");
     Files.write(p, b.graphDef().toByteArray());
     return p;
   }
@@ -97,6 +119,20 @@ class RuntimeValidationTest {
       Plan ok = Plan.make(model, Map.of(), one);
       assertEquals(1, ok.segments().segments().size());
       assertEquals(0, ok.nodesLeftInTensorFlow());
+    }
+  }
+
+  @Test
+  void whenNoNodeIsRefusedAloneTheWholeSegmentStaysInTensorFlow() throws Exception {
+    Segmenter.Options one = new Segmenter.Options(1, Integer.MAX_VALUE, Set.of(), Set.of());
+    try (TfModel model = TfModel.load(LoadOptions.of(mlp(true)))) {
+      Plan p = Plan.make(model, Map.of(), one, registryWith(new ClashingSoftsign()), OnnxExporter.DEFAULT_OPSET);
+      assertEquals(0, p.segments().segments().size());
+      String why = p.segments().rejected().get("softsign_2");
+      assertTrue(why != null && why.startsWith("its engine's ONNX is refused by ONNX Runtime (")
+          && why.endsWith("), though no node's alone is, so the segment stays in TensorFlow."), String.valueOf(why));
+      assertEquals(why, p.segments().rejected().get("softsign"));
+      assertEquals(0, p.computeHeavyInEngines()[0]);
     }
   }
 }
