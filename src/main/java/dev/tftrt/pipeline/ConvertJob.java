@@ -1,6 +1,7 @@
 package dev.tftrt.pipeline;
 
 import dev.tftrt.TftrtException;
+import dev.tftrt.convert.ConverterRegistry;
 import dev.tftrt.convert.OnnxExporter;
 import dev.tftrt.convert.TensorInfo;
 import dev.tftrt.convert.onnx.ModelProto;
@@ -125,7 +126,7 @@ public final class ConvertJob {
     checkTarget(o); // before the work, so a refusal costs nothing
     long t0 = System.nanoTime();
     try (TfModel model = TfModel.load(o.load())) {
-      Plan plan = Plan.make(model, o.shapes(), o.segments());
+      Plan plan = Plan.make(model, o.shapes(), o.segments(), ConverterRegistry.standard(), o.opset());
       GraphDef g = plan.graph().graphDef();
       Set<String> taken = new HashSet<>();
       for (NodeDef n : g.getNodeList()) taken.add(n.getName());

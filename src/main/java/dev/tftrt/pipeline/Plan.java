@@ -1,6 +1,8 @@
 package dev.tftrt.pipeline;
 
 import dev.tftrt.convert.ConverterRegistry;
+import dev.tftrt.convert.NodeView;
+import dev.tftrt.convert.OnnxExporter;
 import dev.tftrt.convert.TensorInfoTable;
 import dev.tftrt.convert.TfGraph;
 import dev.tftrt.freeze.FreezeResult;
@@ -17,8 +19,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -35,6 +39,16 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
       "Conv2DBackpropInput", "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum");
 
   public static Plan make(TfModel model, Map<String, long[]> shapes, Segmenter.Options options) {
+    return make(model, shapes, options, ConverterRegistry.standard(), OnnxExporter.DEFAULT_OPSET);
+  }
+
+  /**
+   * As above, converting with registry at opset. Each segment's ONNX is loaded into ONNX
+   * Runtime as it is made; nodes whose ONNX it refuses are left in TensorFlow with the runtime's
+   * reason, and the graph is segmented again without them until every segment loads.
+   */
+  public static Plan make(TfModel model, Map<String, long[]> shapes, Segmenter.Options options,
+      ConverterRegistry registry, int opset) {
     FreezeResult frozen = Freezer.freeze(model);
     GraphDef g = Freezer.withInputShapes(frozen.graph(), frozen.inputs(), shapes);
     if (!shapes.isEmpty()) dev.tftrt.model.GraphChecks.checkAtShapes(g, model.path() + " at the input shapes given");
@@ -43,8 +57,17 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
     TfGraph graph = new TfGraph(opt.graph(), TensorInfoTable.of(opt.graph()));
     Set<String> inputs = frozen.inputs().stream().map(s -> TensorNames.node(s.tensor())).collect(Collectors.toSet());
     Set<String> outputs = frozen.outputs().stream().map(s -> TensorNames.canonical(s.tensor())).collect(Collectors.toSet());
-    SegmentPlan plan = new Segmenter(ConverterRegistry.standard(), options).segment(graph, inputs, outputs);
-    return new Plan(frozen, opt, graph, plan);
+    Map<String, String> refused = new LinkedHashMap<>();
+    Function<NodeView, Optional<String>> validator = v -> refused.containsKey(v.name())
+        ? Optional.of(refused.get(v.name())) : registry.validate(v);
+    RuntimeValidation runtime = new RuntimeValidation(graph, registry, opset);
+    while (true) {
+      SegmentPlan plan = new Segmenter(validator, options).segment(graph, inputs, outputs);
+      Map<String, String> now = new LinkedHashMap<>();
+      for (Segment s : plan.segments()) now.putAll(runtime.rejected(s));
+      if (now.isEmpty()) return new Plan(frozen, opt, graph, plan);
+      refused.putAll(now); // each round removes at least one candidate, so this ends
+    }
   }
 
   static List<String> tensors(List<TensorSpec> specs) {

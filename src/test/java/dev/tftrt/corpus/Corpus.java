@@ -66,7 +66,7 @@ public final class Corpus {
     e.add(of("mobilenet v1 0.25", "mobilenet-v1-025-128/frozen_graph.pb"));
     e.add(of("mobilenet v1 0.25 (quantized weights)", "mobilenet-v1-025-128/quantized_graph.pb"));
     e.add(new Entry("openpose mnv2", "openpose-mnv2-small/graph_opt.pb",
-        Map.of("image", new long[] {1, 184, 216, 3}), null, 3, ""));
+        Map.of("image", new long[] {1, 368, 432, 3}), null, 3, ""));
     e.add(new Entry("fsrcnn x2", "fsrcnn-x2/FSRCNN_x2.pb",
         Map.of("IteratorGetNext", new long[] {1, 60, 80, 1}), null, 3, ""));
     e.add(of("openmv mobilenet (Keras)", "openmv-mobilenet-keras"));

@@ -124,4 +124,59 @@ class ConverterClassesTest {
     assertEquals(heavy[1], heavy[0], "every conv and matmul inside an engine");
     assertEquals(0, r.plan().nodesLeftInTensorFlow());
   }
+
+  /**
+   * A Keras-style decoder with an unknown batch: each Conv2DTranspose packs its input_sizes from
+   * Shape(x)[0]. The decoder converts into one engine and matches at batch 1 (the check) and 3.
+   */
+  @Test
+  void decoderWithDynamicBatchConvertsAndMatchesAtTwoBatchSizes() throws Exception {
+    TfBuilder b = new TfBuilder();
+    Output<?> x = b.placeholder("z", F32, -1, 4, 4, 8);
+    long[] depth = {8, 6, 3};
+    for (int i = 0; i < 2; i++) {
+      Output<?> shape = b.op("Shape").in(x).attr("T", F32).attr("out_type", I32).out();
+      Output<?> batch = b.op("StridedSlice").in(shape, b.ints(0), b.ints(1), b.ints(1)).attr("T", I32)
+          .attr("Index", I32).attr("shrink_axis_mask", 1L).out();
+      int hw = 8 << i;
+      Output<?> sizes = b.op("Pack").inList(batch, b.scalarInt(hw), b.scalarInt(hw), b.scalarInt((int) depth[i + 1]))
+          .attr("T", I32).attr("N", 4L).out();
+      x = b.op("Conv2DBackpropInput").in(sizes, b.constant(rand.floats(3, 3, depth[i + 1], depth[i])), x).attr("T", F32)
+          .attr("strides", new long[] {1, 2, 2, 1}).attr("padding", "SAME").out();
+      x = b.op("BiasAdd").in(x, b.constant(rand.floats(depth[i + 1]))).attr("T", F32).out();
+      x = b.op(i == 0 ? "Relu" : "Sigmoid").name(i == 0 ? "relu" : "image").in(x).attr("T", F32).out();
+    }
+    Path model = write(b, "decoder");
+    Path out = tmp.resolve("decoder_out");
+    ConvertJob.Report r = convert(model, out, Map.of());
+    assertTrue(r.verification().passed(), r.verification().diffs().toString());
+    assertEquals(1, r.engines().size());
+    assertEquals(0, r.plan().nodesLeftInTensorFlow(), r.plan().unsupportedByReason().toString());
+    int[] heavy = r.plan().computeHeavyInEngines();
+    assertEquals(2, heavy[0]);
+    try (dev.tftrt.runtime.ModelRunner original = dev.tftrt.runtime.Models.open(LoadOptions.of(model));
+        dev.tftrt.runtime.ModelRunner converted = dev.tftrt.runtime.Models.open(LoadOptions.of(out))) {
+      dev.tftrt.runtime.Verification.Report at3 = dev.tftrt.runtime.Verification.run(original, converted, null,
+          Map.of("z", new long[] {3, 4, 4, 8}), 5, ConvertJob.RTOL, ConvertJob.ATOL);
+      assertTrue(at3.passed(), at3.diffs().toString());
+      assertEquals(3, at3.feeds().values().iterator().next().shape()[0]);
+    }
+  }
+
+  /**
+   * openpose-mnv2-small: 39 FusedBatchNorm without is_training (TensorFlow's default: true, batch
+   * statistics) used to stay in TensorFlow and split the net; now every convolution is in one
+   * engine and the heatmaps match.
+   */
+  @Test
+  void openposeWithTrainingModeBatchNormConvertsWhole() {
+    Path model = TestModels.shared("openpose-mnv2-small/graph_opt.pb");
+    ConvertJob.Report r = convert(model, tmp.resolve("openpose"), Map.of("image", new long[] {1, 368, 432, 3}));
+    assertTrue(r.verification().passed(), r.verification().diffs().toString());
+    assertEquals(1, r.engines().size());
+    assertEquals(0, r.plan().nodesLeftInTensorFlow(), r.plan().unsupportedByReason().toString());
+    int[] heavy = r.plan().computeHeavyInEngines();
+    assertEquals(159, heavy[1]);
+    assertEquals(159, heavy[0], "every Conv2D and DepthwiseConv2dNative inside the engine");
+  }
 }

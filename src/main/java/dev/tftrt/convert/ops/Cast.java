@@ -35,7 +35,11 @@ public final class Cast extends BaseConverter {
     String x = out.input(n, 0);
     if (DTypes.isFloating(src) && (dst == DataType.DT_UINT8 || dst == DataType.DT_INT8)) {
       boolean u = dst == DataType.DT_UINT8;
-      x = out.op("Clip", x, out.scalar(n.name() + "/min", src, u ? 0 : -128), out.scalar(n.name() + "/max", src, u ? 255 : 127));
+      if (src != DataType.DT_FLOAT) { // not every runtime clips float16; float32 holds it exactly
+        x = out.node("Cast").in(x).attr("to", (long) OnnxTypes.elemType(DataType.DT_FLOAT)).emit();
+      }
+      DataType f = DataType.DT_FLOAT;
+      x = out.op("Clip", x, out.scalar(n.name() + "/min", f, u ? 0 : -128), out.scalar(n.name() + "/max", f, u ? 255 : 127));
     }
     out.node("Cast").in(x).attr("to", (long) OnnxTypes.elemType(dst)).out(out.output(n, 0)).emit();
   }

@@ -61,7 +61,10 @@ class ReduceCastPadTest extends ConverterTest {
     // TF Java cannot fetch int8, so it is read back as int32 (an exact cast)
     Output<?> i8 = b.op("Cast").in(x).attr("SrcT", F32).attr("DstT", DataType.DT_INT8).out();
     b.op("Cast").name("i8").in(i8).attr("SrcT", DataType.DT_INT8).attr("DstT", I32).build();
-    OnnxCheck.of(b).feed("x", rand.range(-300, 600, 128, 64)).outputs("u8", "i8").run();
+    Output<?> h = b.placeholder("h", DataType.DT_HALF, -1, 64);
+    b.op("Cast").name("h8").in(h).attr("SrcT", DataType.DT_HALF).attr("DstT", DataType.DT_UINT8).build();
+    OnnxCheck.of(b).feed("x", rand.range(-300, 600, 128, 64)).feed("h", rand.uniform(DataType.DT_HALF, s(128, 64), -300, 600))
+        .outputs("u8", "i8", "h8").run();
   }
 
   @Test
