@@ -156,6 +156,9 @@ class OutputSafetyCliTest {
         Cli.run("run", frozen.toString(), "--input", tmp.resolve("o.npz").toString(), "--random", "--shape",
             "image=1,16,16,3", "-o", tmp.resolve("o.npz").toString(), "--overwrite"));
     assertTrue(Files.notExists(feeds));
+    Path sidecar = tmp.resolve("x.json");
+    refused("cannot write " + sidecar + ": it is where its own .json sidecar would go; name the frozen graph NAME.pb.",
+        Cli.run("freeze", model.toString(), "-o", sidecar.toString(), "--no-verify"));
   }
 
   @Test
