@@ -24,8 +24,13 @@ final class Interruption {
     installed = true;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (finished) return; // a normal exit
-      InFlight.abandon();
-      err.println("tftrt: interrupted; removed what this run had started to write.");
+      int removed = InFlight.abandon();
+      var placed = InFlight.placed();
+      if (removed == 0 && !placed.isEmpty()) { // the signal came after the output was complete
+        err.println("tftrt: interrupted after writing " + placed.get(0) + ", which is complete.");
+      } else {
+        err.println("tftrt: interrupted; removed what this run had started to write.");
+      }
       err.flush();
       EngineOp.exitNow(EXIT_CODE);
     }, "tftrt-interrupted"));
