@@ -58,6 +58,9 @@ final class DemoCommand implements Callable<Integer> {
 
     out.println("2. freezing it");
     Path frozen = root.resolve("frozen.pb");
+    // What each step puts in place goes too if a later step is interrupted: the demo is one run.
+    InFlight.removeOnInterrupt(frozen);
+    InFlight.removeOnInterrupt(dev.tftrt.model.Sidecar.pathFor(frozen));
     FreezeJob.Report r = FreezeJob.run(new FreezeJob.Options(LoadOptions.of(saved), frozen, true, seed, Map.of()));
     Map<String, Object> s = r.result().stats();
     out.printf("   %s: %s nodes -> %s, %s variables frozen, verified: %s%n", frozen, s.get("nodesBefore"),
@@ -72,6 +75,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.println("4. converting it: segments become engine nodes (ONNX inside), spliced into the graph");
     Path converted = root.resolve("converted");
+    InFlight.removeOnInterrupt(converted);
     ConvertJob.Report c = ConvertJob.run(ConvertJob.Options.of(LoadOptions.of(saved), converted));
     int[] heavy = c.plan().computeHeavyInEngines();
     out.printf("   %s: %d engine(s), %d of %d conv/matmul ops inside them, %d node(s) left in TensorFlow%n",
@@ -85,8 +89,7 @@ final class DemoCommand implements Callable<Integer> {
       Printing.diffs(out, v.diffs());
       if (!v.passed()) throw new Main.CheckFailedException("the converted demo model does not match the SavedModel.");
     }
-    InFlight.keep(saved);
-    InFlight.keep(root);
+    for (Path p : List.of(saved, frozen, dev.tftrt.model.Sidecar.pathFor(frozen), converted, root)) InFlight.keep(p);
     out.println("done: models are in " + root);
     out.println("next: bin/tftrt inspect " + converted + "   or   bin/tftrt run " + converted
         + " --random --shape image=4,16,16,3");

@@ -77,6 +77,10 @@ public final class FreezeJob {
 
   /** OUT.pb and its OUT.json: new files, or replaced with --overwrite; never an input. */
   private static void checkTargets(Options o) {
+    if (Sidecar.pathFor(o.out()).getFileName().equals(o.out().getFileName())) {
+      throw new TftrtException("cannot write " + o.out() + ": it is where its own .json sidecar would go;"
+          + " name the frozen graph NAME.pb.");
+    }
     var inputs = OutputTargets.modelInputs(o.load().path(), o.load().checkpoint());
     OutputTargets.check(o.out(), OutputTargets.Kind.FILE, o.overwrite(), inputs, null);
     OutputTargets.check(Sidecar.pathFor(o.out()), OutputTargets.Kind.FILE, o.overwrite(), inputs, null);

@@ -20,6 +20,7 @@ import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
 import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.splice.OwnFolder;
 import dev.tftrt.splice.Splicer;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
@@ -70,42 +71,10 @@ public final class ConvertJob {
     }
   }
 
-  /** What convert writes into OUTDIR: a folder holding only these (and a manifest of ours) is ours to replace. */
-  private static final Set<String> OWN_FILES = Set.of(ConvertedModel.MANIFEST, "saved_model.pb", "converted.pb",
-      "converted.json", "frozen.pb", "frozen.json", "segments", "report.json", "report.md");
-
-  /**
-   * Whether dir is a converted folder as convert writes it: a tftrt.json whose format is ours,
-   * and nothing but the files convert writes (so no file of the user's is lost by replacing it).
-   */
-  public static boolean ownsFolder(Path dir) {
-    try (var list = Files.list(dir)) {
-      for (Path p : list.toList()) {
-        String name = p.getFileName().toString();
-        if (!OWN_FILES.contains(name) || Files.isSymbolicLink(p)) return false;
-        if (name.equals("segments")) {
-          if (!Files.isDirectory(p)) return false;
-          try (var segs = Files.list(p)) {
-            if (!segs.allMatch(s -> s.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(s,
-                java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
-              return false;
-            }
-          }
-        } else if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          return false;
-        }
-      }
-      var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve(ConvertedModel.MANIFEST).toFile());
-      return node != null && ConvertedModel.FORMAT.equals(node.path("format").asText(null));
-    } catch (java.io.IOException | RuntimeException e) {
-      return false;
-    }
-  }
-
   private static void checkTarget(Options o) {
     OutputTargets.check(o.out(), OutputTargets.Kind.FOLDER, o.overwrite(),
         OutputTargets.modelInputs(o.load().path(), o.load().checkpoint()),
-        new OutputTargets.Own(ConvertJob::ownsFolder, "a converted model"));
+        new OutputTargets.Own(OwnFolder::isOwn, "a converted model"));
   }
 
   /** One engine as built: its node, ONNX model and the transposes left in it. */

@@ -105,6 +105,7 @@ public final class AtomicFiles {
           placed.add(e.getKey());
         }
         for (Path tmp : temps.values()) InFlight.end(tmp);
+        for (Path target : placed) InFlight.placed(target);
         temps.clear();
         for (Path bak : backups.values()) {
           Files.deleteIfExists(bak);
@@ -169,6 +170,7 @@ public final class AtomicFiles {
         }
         move(tmp, abs);
         InFlight.end(tmp);
+        InFlight.placed(abs);
         done = true;
       }
     } catch (IOException e) {

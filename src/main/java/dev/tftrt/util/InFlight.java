@@ -21,6 +21,8 @@ public final class InFlight {
   /** temporary -> the target to put it back as when abandoned (null: delete it). */
   private static final Map<Path, Path> ENTRIES = new LinkedHashMap<>();
   private static boolean abandoned;
+  /** Targets this process has put in place (complete), in order. */
+  private static final java.util.List<Path> PLACED = new ArrayList<>();
 
   /** Registers temp, then creates it (so an interruption never misses one it has not seen). */
   static Path begin(Path temp, Path restoreTo, AtomicFiles.IoAction create) throws IOException {
@@ -34,6 +36,19 @@ public final class InFlight {
         throw e;
       }
       return temp;
+    }
+  }
+
+  static void placed(Path target) {
+    synchronized (LOCK) {
+      PLACED.add(target);
+    }
+  }
+
+  /** What this process has put in place so far (complete outputs). */
+  public static java.util.List<Path> placed() {
+    synchronized (LOCK) {
+      return java.util.List.copyOf(PLACED);
     }
   }
 
@@ -59,6 +74,23 @@ public final class InFlight {
     end(folder.toAbsolutePath());
   }
 
+  /**
+   * The writing thread is still running (it may be creating a file in temp right now, or a
+   * folder that brings temp back), so delete until temp stays gone for a moment; at most ~2 s.
+   */
+  private static void deleteUntilGone(Path temp) {
+    for (int round = 0; round < 40; round++) {
+      AtomicFiles.quietly(() -> AtomicFiles.deleteTree(temp));
+      try {
+        Thread.sleep(round == 0 ? 20 : 50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (!Files.exists(temp, LinkOption.NOFOLLOW_LINKS)) return;
+    }
+  }
+
   /** Accepts writes again after {@link #abandon()} (tests, which abandon in-process). */
   static void reset() {
     synchronized (LOCK) {
@@ -80,7 +112,7 @@ public final class InFlight {
         if (target != null && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
           AtomicFiles.quietly(() -> AtomicFiles.move(temp, target));
         } else {
-          AtomicFiles.quietly(() -> AtomicFiles.deleteTree(temp));
+          deleteUntilGone(temp);
         }
       }
       ENTRIES.clear();

@@ -79,6 +79,10 @@ public final class OutputTargets {
       r.add(model.toAbsolutePath().getParent()); // a SavedModel is its whole folder
     } else {
       r.add(model);
+      int dot = name.lastIndexOf('.');
+      if (dot > 0 && !name.endsWith(".meta")) {
+        r.add(model.resolveSibling(name.substring(0, dot) + ".json")); // its sidecar (Sidecar.pathFor), read with it
+      }
     }
     if (name.endsWith(".meta")) {
       r.addAll(checkpointFiles(model.resolveSibling(name.substring(0, name.length() - 5))));

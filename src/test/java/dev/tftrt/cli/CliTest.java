@@ -107,10 +107,10 @@ class CliTest {
   }
 
   @Test
-  @DisplayName("freeze --tags gpu exits 2 and leaves the existing target unchanged")
+  @DisplayName("freeze --tags gpu exits 2 and leaves the existing target unchanged, even with --overwrite")
   void freezeUnknownTag() throws IOException {
     Path out = Files.writeString(tmp.resolve("out.pb"), "old");
-    Cli.Result r = Cli.run("freeze", tf2().toString(), "--tags", "gpu", "-o", out.toString());
+    Cli.Result r = Cli.run("freeze", tf2().toString(), "--tags", "gpu", "-o", out.toString(), "--overwrite");
     assertExit(2, r);
     assertEquals("tftrt: SavedModel " + tf2() + " has no MetaGraph tagged 'gpu'; its tag sets are: serve.",
         r.firstErrLine());
@@ -368,8 +368,8 @@ class CliTest {
 
     Cli.Result again = Cli.run("demo", "--dir", dir.toString());
     assertExit(2, again);
-    assertEquals("tftrt: " + dir.resolve("saved_model") + " already exists: give an empty --dir.",
-        again.firstErrLine());
+    assertEquals("tftrt: cannot write " + dir + ": it is a folder of files tftrt did not write; name a new or"
+        + " empty folder.", again.firstErrLine());
   }
 
   @ParameterizedTest(name = "{0} --help")

@@ -417,16 +417,16 @@ class ConvertCliTest {
   @Test
   @DisplayName("convert --min-segment-size 1000: no engine, still a valid model, and it replaces an existing OUTDIR")
   void convertWithoutEngines() throws IOException {
-    Path out = Files.createDirectory(tmp.resolve("conv"));
-    Files.writeString(out.resolve("stale.txt"), "from before");
-    Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", out.toString(), "--min-segment-size", "1000");
+    // An earlier conversion (one engine) in OUTDIR, replaced because --overwrite says so.
+    Path out = TestModels.copyTree(demoConverted(), tmp.resolve("conv"));
+    Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", out.toString(), "--min-segment-size", "1000",
+        "--overwrite");
     assertExit(0, r);
     assertEquals("", r.err());
     assertHasLineMatching("  nodes: \\d+ frozen, \\d+ optimized; 0 engine\\(s\\); 16 node\\(s\\) left in TensorFlow;"
         + " compute-heavy ops in engines: 0 of 4", r.out());
     assertFalse(r.out().contains("TftrtEngine"), r.out());
     assertEquals(List.of("conv"), TestModels.listing(tmp));
-    assertFalse(Files.exists(out.resolve("stale.txt")), "the old OUTDIR was not replaced");
     assertEquals(List.of(), TestModels.listing(out.resolve("segments")));
     assertEquals(0, json(out.resolve("tftrt.json")).get("engines").size());
     JsonNode report = json(out.resolve("report.json"));
@@ -480,20 +480,26 @@ class ConvertCliTest {
   }
 
   @Test
-  @DisplayName("a failing convert (--backend tensorrt) leaves an existing OUTDIR intact")
+  @DisplayName("a failing convert (--backend tensorrt) leaves an existing OUTDIR intact, --overwrite or not")
   void failedConvertKeepsOldFolder() throws IOException {
-    Path out = Files.createDirectories(tmp.resolve("conv/sub"));
-    out = out.getParent();
-    Files.writeString(out.resolve("old.txt"), "old content");
-    Files.writeString(out.resolve("sub/nested.txt"), "nested");
-    Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", out.toString(), "--backend", "tensorrt");
+    Path out = TestModels.copyTree(demoConverted(), tmp.resolve("conv"));
+    String before = OutputSafetyCliTest.treeHash(out);
+    Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", out.toString(), "--backend", "tensorrt",
+        "--overwrite");
     assertExit(2, r);
     assertEquals("tftrt: engine node 'TftrtEngine_0' asks for the tensorrt backend, which this build does not"
         + " provide yet; use --backend onnxruntime or tensorflow.\n", r.err());
     assertEquals(List.of("conv"), TestModels.listing(tmp)); // no hidden .conv.*.tmp/.old left
-    assertEquals(List.of("old.txt", "sub"), TestModels.listing(out));
-    assertEquals("old content", Files.readString(out.resolve("old.txt")));
-    assertEquals("nested", Files.readString(out.resolve("sub/nested.txt")));
+    assertEquals(before, OutputSafetyCliTest.treeHash(out));
+
+    // A folder of the user's files is refused before any work.
+    Path docs = Files.createDirectories(tmp.resolve("docs/sub"));
+    Files.writeString(docs.resolve("nested.txt"), "nested");
+    Cli.Result d = Cli.run("convert", demoModel.toString(), "-o", docs.getParent().toString(), "--overwrite");
+    assertExit(2, d);
+    assertEquals("tftrt: cannot write " + docs.getParent() + ": it is a folder of files tftrt did not write;"
+        + " name a new or empty folder.\n", d.err());
+    assertEquals("nested", Files.readString(docs.resolve("nested.txt")));
   }
 
   @Test

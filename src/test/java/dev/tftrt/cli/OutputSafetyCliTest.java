@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tftrt.demo.DemoModel;
-import dev.tftrt.pipeline.ConvertJob;
+import dev.tftrt.splice.OwnFolder;
 import dev.tftrt.testing.Cli;
 import dev.tftrt.testing.TestModels;
 import java.io.IOException;
@@ -103,7 +103,7 @@ class OutputSafetyCliTest {
   void anExistingConvertedFolderIsReplacedOnlyWithOverwrite() throws IOException {
     Path out = tmp.resolve("conv");
     assertEquals(0, Cli.run("convert", model.toString(), "-o", out.toString(), "--no-verify").code());
-    assertTrue(ConvertJob.ownsFolder(out));
+    assertTrue(OwnFolder.isOwn(out));
     String before = treeHash(tmp);
     refused(out + " already holds a converted model: give --overwrite to replace it.",
         Cli.run("convert", model.toString(), "-o", out.toString()));
@@ -119,7 +119,7 @@ class OutputSafetyCliTest {
 
     Cli.Result r = Cli.run("convert", model.toString(), "-o", out.toString(), "--overwrite", "--no-verify");
     assertEquals(0, r.code(), r.toString());
-    assertTrue(ConvertJob.ownsFolder(out));
+    assertTrue(OwnFolder.isOwn(out));
     assertEquals(List.of("conv"), TestModels.listing(tmp)); // no temporaries or set-aside copies
   }
 
@@ -156,6 +156,9 @@ class OutputSafetyCliTest {
         Cli.run("run", frozen.toString(), "--input", tmp.resolve("o.npz").toString(), "--random", "--shape",
             "image=1,16,16,3", "-o", tmp.resolve("o.npz").toString(), "--overwrite"));
     assertTrue(Files.notExists(feeds));
+    Path sidecar = tmp.resolve("x.json");
+    refused("cannot write " + sidecar + ": it is where its own .json sidecar would go; name the frozen graph NAME.pb.",
+        Cli.run("freeze", model.toString(), "-o", sidecar.toString(), "--no-verify"));
   }
 
   @Test

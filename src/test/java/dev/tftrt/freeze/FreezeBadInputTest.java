@@ -42,7 +42,7 @@ class FreezeBadInputTest {
   /** Freezes into the existing target, expecting exactly this message and no change on disk. */
   private void assertFailsCleanly(LoadOptions load, String message) throws IOException {
     TftrtException e = assertThrows(TftrtException.class,
-        () -> FreezeJob.run(new FreezeJob.Options(load, target, true, 0, Map.of())));
+        () -> FreezeJob.run(new FreezeJob.Options(load, target, true, 0, Map.of()).withOverwrite(true)));
     assertEquals(message, e.getMessage());
     assertUntouched();
   }
@@ -221,7 +221,7 @@ class FreezeBadInputTest {
   @Test
   @DisplayName("success replaces the existing target and its sidecar")
   void successReplacesTarget() throws IOException {
-    FreezeJob.run(new FreezeJob.Options(LoadOptions.of(scalarGraph()), target, true, 0, Map.of()));
+    FreezeJob.run(new FreezeJob.Options(LoadOptions.of(scalarGraph()), target, true, 0, Map.of()).withOverwrite(true));
     assertEquals(List.of("model.json", "model.pb"), TestModels.listing(outDir));
     assertEquals(TestModels.readGraphDef(tmp.resolve("scalar.pb")).getNodeCount(),
         TestModels.readGraphDef(target).getNodeCount());
@@ -240,7 +240,7 @@ class FreezeBadInputTest {
     Files.createDirectories(outDir.resolve("model.json"));
     Files.writeString(outDir.resolve("model.json").resolve("keep.txt"), "keep");
     LoadOptions load = LoadOptions.of(scalarGraph());
-    assertThrows(TftrtException.class, () -> FreezeJob.run(new FreezeJob.Options(load, target, true, 0, Map.of())));
+    assertThrows(TftrtException.class, () -> FreezeJob.run(new FreezeJob.Options(load, target, true, 0, Map.of()).withOverwrite(true)));
     assertEquals(List.of("model.json", "model.pb"), TestModels.listing(outDir));
     assertArrayEquals(OLD_GRAPH, Files.readAllBytes(target),
         "model.pb was replaced although the freeze failed (graph and sidecar must be written both or neither)");

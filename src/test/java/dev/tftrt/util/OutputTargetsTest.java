@@ -98,6 +98,13 @@ class OutputTargetsTest {
   }
 
   @Test
+  void aGraphsSidecarIsAnInputWithIt() throws IOException {
+    Path sidecar = Files.writeString(tmp.resolve("models/g.json"), "{}");
+    assertEquals("cannot write " + sidecar + ": it is the input " + sidecar + ".",
+        refusal(sidecar, OutputTargets.Kind.FILE, true, OutputTargets.modelInputs(graph, null)));
+  }
+
+  @Test
   void anExistingFileIsReplacedOnlyWithOverwrite() throws IOException {
     Path out = Files.writeString(tmp.resolve("out.pb"), "old");
     assertEquals(out + " already exists: give --overwrite to replace it.",

@@ -160,6 +160,7 @@ public final class EngineOp {
       if (Files.isRegularFile(lib) && hash.equals(sha256(Files.readAllBytes(lib)))) return lib;
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, "libtftrt_engine", ".tmp");
+      dev.tftrt.util.InFlight.removeOnInterrupt(tmp);
       try {
         Files.write(tmp, bytes);
         try {
@@ -169,6 +170,7 @@ public final class EngineOp {
         }
       } finally {
         Files.deleteIfExists(tmp);
+        dev.tftrt.util.InFlight.keep(tmp);
       }
       return lib;
     } catch (IOException e) {
