@@ -167,6 +167,7 @@ public final class TfModel implements AutoCloseable {
     if (hasVariables && !Files.isRegularFile(dir.resolve("variables/variables.index"))) {
       throw new TftrtException("SavedModel " + dir + " has variables but no variables/variables.index to restore them from.");
     }
+    checkVariableFiles(dir.resolve("variables"));
     GraphChecks.check(meta.getGraphDef(), dir.toString());
     SavedModelBundle bundle;
     try {
@@ -220,7 +221,7 @@ public final class TfModel implements AutoCloseable {
       Path txt = dir.resolve("saved_model.pbtxt");
       try {
         SavedModel.Builder b = SavedModel.newBuilder();
-        TextFormat.merge(new String(GraphDefs.readBytes(txt), StandardCharsets.UTF_8), b);
+        GraphDefs.mergeText(new String(GraphDefs.readBytes(txt), StandardCharsets.UTF_8), b, txt);
         sm = b.build();
       } catch (TextFormat.ParseException e) {
         throw new TftrtException(txt + " is not a SavedModel in text format: it could not be parsed.");
@@ -230,6 +231,18 @@ public final class TfModel implements AutoCloseable {
       throw new TftrtException(dir.resolve("saved_model.pb") + " is not a SavedModel: it holds no graph.");
     }
     return sm;
+  }
+
+  /** TensorFlow reads the variables itself; a FIFO among them would block it forever. */
+  private static void checkVariableFiles(Path variables) {
+    if (!Files.isDirectory(variables)) return;
+    try (var files = Files.list(variables)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (!Files.isDirectory(f)) dev.tftrt.util.InputFiles.checkRegular(f);
+      }
+    } catch (java.io.IOException e) {
+      throw new TftrtException(variables + " could not be listed.", e);
+    }
   }
 
   private static MetaGraphDef chooseMetaGraph(SavedModel sm, Path dir, List<String> tags) {
