@@ -514,7 +514,7 @@ public final class TfModel implements AutoCloseable {
   }
 
   static String firstLine(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+    String m = e.getMessage() == null ? "TensorFlow gave no reason" : e.getMessage().strip();
     // TensorFlow prefixes errors raised inside functions with "{{function_node NAME}}" markers.
     m = m.replaceAll("\\{\\{function_node [^}]*\\}\\}\\s*", "").strip();
     int nl = m.indexOf('\n');

@@ -79,8 +79,8 @@ public final class TftrtModel implements AutoCloseable {
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {
-          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " could not get a backend: "
-              + e.getMessage(), e);
+          throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " could not get a backend"
+              + (e.getMessage() == null ? "." : ": " + e.getMessage()), e);
         }
         if (backend == null) {
           throw new TftrtException("engine node '" + n.getName() + "' of " + dir + " has no usable backend.");

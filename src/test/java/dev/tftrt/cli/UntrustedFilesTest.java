@@ -89,4 +89,16 @@ class UntrustedFilesTest {
     assertRefused(Cli.run("inspect", big.toString()),
         big + " is 3.0 GB, larger than a protocol buffer can be (2.0 GB).");
   }
+
+  @Test
+  @DisplayName("a corrupt .onnx file: one sentence in tftrt's words, no ONNX Runtime codes or text")
+  void corruptOnnx() throws IOException {
+    Path g = tmp.resolve("m.pbtxt");
+    Files.writeString(g, GRAPH);
+    Path onnx = tmp.resolve("bad.onnx");
+    Files.write(onnx, "\u00ff\u00ffnot an onnx model at all".getBytes(StandardCharsets.UTF_8));
+    Cli.Result r = Cli.run("compare", g.toString(), onnx.toString(), "--random");
+    assertRefused(r, onnx + " is not a valid ONNX model: it could not be parsed (truncated or corrupt).");
+    assertEquals(1, r.err().lines().count(), r.toString());
+  }
 }
