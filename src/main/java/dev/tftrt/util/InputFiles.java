@@ -34,7 +34,7 @@ public final class InputFiles {
     if (size > Memory.MAX_ARRAY) {
       throw new TftrtException(file + " is " + Memory.human(size) + ", more than tftrt reads into memory at once (2 GB).");
     }
-    if (size > Memory.heapAvailable()) {
+    if (!Memory.fitsInHeap(size)) {
       throw new TftrtException(file + " is " + Memory.human(size) + ", more than the " + Memory.human(Memory.heapAvailable())
           + " of memory tftrt has free (raise it with -Xmx in TFTRT_JAVA_OPTS).");
     }
