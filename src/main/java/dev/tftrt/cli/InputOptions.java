@@ -112,14 +112,9 @@ final class InputOptions {
   private static HostTensor parseValue(TensorSpec spec, String value) {
     if (value.startsWith("@")) {
       Path p = Path.of(value.substring(1));
-      if (!Files.isRegularFile(p)) throw new TftrtException(p + " does not exist.");
-      try {
-        byte[] bytes = Files.readAllBytes(p);
-        long[] shape = spec.shape() != null && spec.shape().length == 1 ? new long[] {1} : new long[0];
-        return HostTensor.ofStrings(shape, new byte[][] {bytes});
-      } catch (java.io.IOException e) {
-        throw new TftrtException(p + " could not be read: " + e.getMessage() + ".");
-      }
+      byte[] bytes = dev.tftrt.util.InputFiles.read(p, dev.tftrt.tensor.Memory.MAX_ARRAY, "a string input");
+      long[] shape = spec.shape() != null && spec.shape().length == 1 ? new long[] {1} : new long[0];
+      return HostTensor.ofStrings(shape, new byte[][] {bytes});
     }
     if (value.endsWith(".npy")) return Npy.read(Path.of(value));
     if (spec.dtype() == DataType.DT_STRING) {

@@ -37,11 +37,11 @@ final class InspectCommand implements Callable<Integer> {
     if (dev.tftrt.splice.ConvertedModel.isConverted(model)) {
       // A converted folder: show the report written when it was converted.
       dev.tftrt.splice.ConvertedModel.readManifest(model);
-      Path report = model.resolve(json ? "report.json" : "report.md");
-      if (!java.nio.file.Files.isRegularFile(report)) {
+      Path report = dev.tftrt.splice.ConvertedModel.file(model, json ? "report.json" : "report.md", "the report");
+      if (!java.nio.file.Files.exists(report)) {
         throw new dev.tftrt.TftrtException(model + " is a converted model without its " + report.getFileName() + ".");
       }
-      pw.print(java.nio.file.Files.readString(report));
+      pw.print(new String(dev.tftrt.util.InputFiles.read(report, 64L << 20, "a report"), java.nio.charset.StandardCharsets.UTF_8));
       if (json) pw.println();
       return Main.OK;
     }

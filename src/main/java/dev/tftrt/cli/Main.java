@@ -68,7 +68,20 @@ public final class Main implements Runnable {
       ex.getCommandLine().usage(err);
       return BAD_INPUT;
     });
-    int code = cl.execute(args);
+    int code;
+    try {
+      code = cl.execute(args);
+    } catch (OutOfMemoryError e) {
+      // picocli passes only Exceptions to the handler above; Errors would end the JVM with exit
+      // 1 ("a check failed") and a stack trace. Running out of heap is about the input's size.
+      err.println("tftrt: ran out of memory (" + dev.tftrt.tensor.Memory.human(Runtime.getRuntime().maxMemory())
+          + " of Java heap): the model or its inputs are too large for it; give more with -Xmx in TFTRT_JAVA_OPTS.");
+      code = BAD_INPUT;
+    } catch (StackOverflowError e) {
+      err.println("tftrt: internal error: the stack overflowed on something nested too deeply.");
+      if (verboseArg) e.printStackTrace(err);
+      code = INTERNAL;
+    }
     out.flush();
     err.flush();
     return code;

@@ -3,9 +3,8 @@ package dev.tftrt.model;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import dev.tftrt.TftrtException;
-import java.io.IOException;
+import dev.tftrt.util.InputFiles;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -14,12 +13,42 @@ import org.tensorflow.proto.NodeDef;
 public final class GraphDefs {
   private GraphDefs() {}
 
+  /** Deeper text nesting than protobuf's own binary parser allows (100) is not a real graph. */
+  static final int MAX_TEXT_DEPTH = 100;
+
+  /** A model file's bytes, refused when it is not a regular file or larger than a protocol buffer can be. */
   public static byte[] readBytes(Path file) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw new TftrtException(file + " could not be read: " + e.getMessage() + ".");
+    return InputFiles.read(file, InputFiles.PROTOBUF_LIMIT, "a protocol buffer");
+  }
+
+  /**
+   * Parses protobuf text format into b. Protobuf's text parser recurses once per nested message
+   * without a limit, so a deeply nested file would overflow the stack: the nesting is measured
+   * first (braces and angle brackets outside strings and comments).
+   */
+  public static void mergeText(String text, com.google.protobuf.Message.Builder b, Path file)
+      throws TextFormat.ParseException {
+    int depth = 0;
+    char quote = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (quote != 0) {
+        if (c == '\\') i++;
+        else if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#') {
+        while (i < text.length() && text.charAt(i) != '\n') i++;
+      } else if (c == '{' || c == '<') {
+        if (++depth > MAX_TEXT_DEPTH) {
+          throw new TftrtException(file + " nests messages more than " + MAX_TEXT_DEPTH
+              + " deep, which no TensorFlow graph does.");
+        }
+      } else if (c == '}' || c == '>') {
+        depth--;
+      }
     }
+    TextFormat.merge(text, b);
   }
 
   public static GraphDef read(Path file, boolean text) {
@@ -29,7 +58,7 @@ public final class GraphDefs {
     try {
       if (text) {
         GraphDef.Builder b = GraphDef.newBuilder();
-        TextFormat.merge(new String(bytes, StandardCharsets.UTF_8), b);
+        mergeText(new String(bytes, StandardCharsets.UTF_8), b, file);
         g = b.build();
       } else {
         g = GraphDef.parseFrom(bytes);

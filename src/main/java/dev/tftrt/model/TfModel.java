@@ -188,6 +188,7 @@ public final class TfModel implements AutoCloseable {
     if (hasVariables && !Files.isRegularFile(dir.resolve("variables/variables.index"))) {
       throw new TftrtException("SavedModel " + dir + " has variables but no variables/variables.index to restore them from.");
     }
+    checkVariableFiles(dir.resolve("variables"));
     GraphChecks.check(meta.getGraphDef(), dir.toString());
     GraphDef graphDef = Normalizer.normalize(meta.getGraphDef());
     // TensorFlow's loader reads saved_model.pb itself: a pinned model is given to it unpinned.
@@ -250,7 +251,7 @@ public final class TfModel implements AutoCloseable {
       Path txt = dir.resolve("saved_model.pbtxt");
       try {
         SavedModel.Builder b = SavedModel.newBuilder();
-        TextFormat.merge(new String(GraphDefs.readBytes(txt), StandardCharsets.UTF_8), b);
+        GraphDefs.mergeText(new String(GraphDefs.readBytes(txt), StandardCharsets.UTF_8), b, txt);
         sm = b.build();
       } catch (TextFormat.ParseException e) {
         throw new TftrtException(txt + " is not a SavedModel in text format: it could not be parsed.");
@@ -260,6 +261,18 @@ public final class TfModel implements AutoCloseable {
       throw new TftrtException(dir.resolve("saved_model.pb") + " is not a SavedModel: it holds no graph.");
     }
     return sm;
+  }
+
+  /** TensorFlow reads the variables itself; a FIFO among them would block it forever. */
+  private static void checkVariableFiles(Path variables) {
+    if (!Files.isDirectory(variables)) return;
+    try (var files = Files.list(variables)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (!Files.isDirectory(f)) dev.tftrt.util.InputFiles.checkRegular(f);
+      }
+    } catch (java.io.IOException e) {
+      throw new TftrtException(variables + " could not be listed.", e);
+    }
   }
 
   private static MetaGraphDef chooseMetaGraph(SavedModel sm, Path dir, List<String> tags) {
@@ -533,7 +546,7 @@ public final class TfModel implements AutoCloseable {
   }
 
   static String firstLine(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+    String m = e.getMessage() == null ? "TensorFlow gave no reason" : e.getMessage().strip();
     // TensorFlow prefixes errors raised inside functions with "{{function_node NAME}}" markers.
     m = m.replaceAll("\\{\\{function_node [^}]*\\}\\}\\s*", "").strip();
     int nl = m.indexOf('\n');

@@ -188,9 +188,10 @@ public final class ConvertJob {
     List<ConvertedModel.Engine> listed = new ArrayList<>();
     for (Engine e : engines) {
       String file = "segments/" + e.node().name() + ".onnx";
-      Files.write(dir.resolve(file), e.onnx().toByteArray());
+      byte[] onnx = e.onnx().toByteArray();
+      Files.write(dir.resolve(file), onnx);
       listed.add(new ConvertedModel.Engine(e.node().name(), e.segment().size(), e.segment().inputs(),
-          e.segment().outputs(), file, e.node().backend(), e.node().precision()));
+          e.segment().outputs(), file, ConvertedModel.sha256(onnx), e.node().backend(), e.node().precision()));
     }
     Files.write(dir.resolve(ConvertedModel.MANIFEST), ConvertedModel.manifestBytes(new ConvertedModel.Manifest(
         ConvertedModel.FORMAT, ConvertedModel.VERSION, model.path().toString(), signature,

@@ -4,6 +4,7 @@ import dev.tftrt.TftrtException;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
+import dev.tftrt.tensor.Memory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -122,8 +123,11 @@ public final class Feeds {
     Map<String, HostTensor> r = new LinkedHashMap<>();
     for (TensorSpec in : inputs) {
       long[] shape = concreteShape(in, shapes);
-      long n = HostTensor.numElements(shape);
       DataType dt = in.dtype();
+      // Sized in long before allocating: 100000000 x 784 floats would overflow an int count.
+      long n = Memory.elements(shape);
+      Memory.checkJavaBuffer("input '" + in.key() + "' of shape " + Arrays.toString(shape) + " ("
+          + DTypes.name(dt) + ")", Memory.bytes(n, dt == DataType.DT_STRING ? 16 : DTypes.isSupported(dt) ? DTypes.byteSize(dt) : 8));
       if (dt == DataType.DT_STRING) {
         byte[][] v = new byte[(int) n][];
         Arrays.fill(v, new byte[0]);

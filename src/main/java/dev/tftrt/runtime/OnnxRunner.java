@@ -39,17 +39,26 @@ public final class OnnxRunner implements ModelRunner {
     this.description = description;
     try {
       OrtSession.SessionOptions so = new OrtSession.SessionOptions();
-      so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      so.setSessionLogLevel(logLevel());
       session = environment().createSession(model, so);
       inputs = specs(session.getInputInfo());
       outputs = specs(session.getOutputInfo());
     } catch (OrtException e) {
-      throw new TftrtException(description + " is not a valid ONNX model: " + firstLine(e) + ".", e);
+      throw new TftrtException(description + " is not a valid ONNX model: " + OrtErrors.why(e) + ".", e);
     }
   }
 
   public static OnnxRunner open(Path file) {
     return new OnnxRunner(GraphDefs.readBytes(file), file.toString());
+  }
+
+  /**
+   * ONNX Runtime logs its errors itself, in colour, on stderr; tftrt says what failed in its own
+   * words, so ORT's lines show only when the library's logging is verbose (the CLI's --verbose).
+   */
+  public static OrtLoggingLevel logLevel() {
+    return java.util.logging.Logger.getLogger("dev.tftrt").isLoggable(java.util.logging.Level.INFO)
+        ? OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR : OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
   }
 
   /** One ONNX Runtime environment per JVM, quiet unless something fails. */
@@ -58,7 +67,7 @@ public final class OnnxRunner implements ModelRunner {
     if (e == null) {
       synchronized (OnnxRunner.class) {
         if (env == null) {
-          env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "tftrt");
+          env = OrtEnvironment.getEnvironment(logLevel(), "tftrt");
           removeNativeExtractionFolder();
         }
         e = env;
@@ -150,7 +159,7 @@ public final class OnnxRunner implements ModelRunner {
       }
       return out;
     } catch (OrtException e) {
-      throw new TftrtException(description + " failed to run: " + firstLine(e) + ".", e);
+      throw new TftrtException(description + " failed to run: " + OrtErrors.why(e) + ".", e);
     } finally {
       for (OnnxTensor t : in.values()) t.close();
     }

@@ -137,7 +137,8 @@ public final class TfRunner implements ModelRunner {
       }
       return results;
     } catch (TensorFlowException | IllegalArgumentException e) {
-      String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+      // No Java exception class in the sentence when TensorFlow gave no message.
+      String m = e.getMessage() == null ? "TensorFlow gave no reason" : e.getMessage().strip();
       int nl = m.indexOf('\n');
       throw new TftrtException(describe() + " failed to run: " + (nl > 0 ? m.substring(0, nl) : m), e);
     } finally {

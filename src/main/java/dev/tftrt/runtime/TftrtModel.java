@@ -71,19 +71,22 @@ public final class TftrtModel implements AutoCloseable {
     Graph gr = null;
     try {
       GraphDef.Builder b = g.toBuilder();
+      java.util.Set<String> listed = new java.util.HashSet<>();
+      for (ConvertedModel.Engine e : manifest.engines()) listed.add(e.name());
       for (int i = 0; i < b.getNodeCount(); i++) {
         NodeDef n = b.getNode(i);
         if (!n.getOp().equals(EngineNode.OP)) continue;
         EngineNode node = engineNode(n);
         checkSegmentFile(dir, manifest, node);
+        listed.remove(n.getName());
         EngineBackend backend;
         try {
           backend = Backends.create(node, backendOverride);
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {
-          throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " could not get a backend: "
-              + e.getMessage(), e);
+          throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " could not get a backend"
+              + (e.getMessage() == null ? "." : ": " + e.getMessage()), e);
         }
         if (backend == null) {
           throw new TftrtException("engine node '" + n.getName() + "' of " + shown + " has no usable backend.");
@@ -95,9 +98,15 @@ public final class TftrtModel implements AutoCloseable {
         b.setNode(i, n.toBuilder().putAttr(EngineNode.ATTR_KEY, AttrValue.newBuilder()
             .setS(com.google.protobuf.ByteString.copyFromUtf8(key)).build()));
       }
+      if (!listed.isEmpty()) {
+        throw new TftrtException(dir.resolve(ConvertedModel.MANIFEST) + " lists engine '" + listed.iterator().next()
+            + "', which the converted graph does not have.");
+      }
       GraphDef keyed = b.build();
       gr = TfModel.importGraph(keyed, shown);
       this.shapeGraph = withoutPayloads(keyed);
+      checkTensors(gr, dir, inputs, "input");
+      checkTensors(gr, dir, outputs, "output");
       this.graph = gr;
       this.session = new Session(gr);
     } catch (RuntimeException e) {
@@ -158,22 +167,39 @@ public final class TftrtModel implements AutoCloseable {
    * been damaged or edited, and a user running that file elsewhere would get another model.
    */
   private static void checkSegmentFile(Path dir, ConvertedModel.Manifest manifest, EngineNode node) {
-    for (ConvertedModel.Engine e : manifest.engines()) {
-      if (!e.name().equals(node.name()) || e.onnx() == null) continue;
-      Path f = dir.resolve(e.onnx());
-      if (!Files.isRegularFile(f)) {
-        throw new TftrtException(dir + " is incomplete: " + e.onnx() + " (engine node '" + node.name() + "') is missing.");
-      }
-      if (!node.onnx().equals(com.google.protobuf.ByteString.copyFrom(GraphDefs.readBytes(f)))) {
-        throw new TftrtException(f + " is damaged: it is not the ONNX model engine node '" + node.name()
-            + "' carries; convert the model again.");
+    // Every engine node must be listed: an entry removed from the manifest must not mean "unchecked".
+    ConvertedModel.Engine e = manifest.engines().stream().filter(x -> x.name().equals(node.name()))
+        .findFirst().orElseThrow(() -> new TftrtException("engine node '" + node.name() + "' of " + dir
+            + " is not listed in its " + ConvertedModel.MANIFEST + ", so it cannot be checked: convert the model again."));
+    Path f = ConvertedModel.file(dir, e.onnx(), "engine '" + e.name() + "'");
+    if (!Files.exists(f)) {
+      throw new TftrtException(dir + " is incomplete: " + e.onnx() + " (engine node '" + node.name() + "') is missing.");
+    }
+    byte[] bytes = GraphDefs.readBytes(f);
+    if (!node.onnx().equals(com.google.protobuf.ByteString.copyFrom(bytes))) {
+      throw new TftrtException(f + " is damaged: it is not the ONNX model engine node '" + node.name()
+          + "' carries; convert the model again.");
+    }
+    if (!ConvertedModel.sha256(bytes).equals(e.sha256())) {
+      throw new TftrtException(f + " does not match its SHA-256 in " + ConvertedModel.MANIFEST
+          + "; the folder has been edited: convert the model again.");
+    }
+  }
+
+  /** The manifest's tensors must be in the graph: a session would otherwise fail on each call. */
+  private static void checkTensors(Graph g, Path dir, List<TensorSpec> specs, String kind) {
+    for (TensorSpec s : specs) {
+      var op = g.operation(dev.tftrt.model.TensorNames.node(s.tensor()));
+      if (op == null || dev.tftrt.model.TensorNames.index(s.tensor()) >= op.numOutputs()) {
+        throw new TftrtException(dir.resolve(ConvertedModel.MANIFEST) + " names tensor '" + s.tensor() + "' for "
+            + kind + " '" + s.key() + "', which the converted graph does not have.");
       }
     }
   }
 
   private static GraphDef readGraph(Path dir) {
-    Path pb = dir.resolve("saved_model.pb");
-    if (!Files.isRegularFile(pb)) throw new TftrtException(dir + " is missing its saved_model.pb.");
+    Path pb = ConvertedModel.file(dir, "saved_model.pb", "the graph");
+    if (!Files.exists(pb)) throw new TftrtException(dir + " is missing its saved_model.pb.");
     try {
       SavedModel sm = SavedModel.parseFrom(GraphDefs.readBytes(pb));
       if (sm.getMetaGraphsCount() == 0) throw new TftrtException(pb + " holds no graph.");

@@ -8,6 +8,7 @@ import dev.tftrt.TftrtException;
 import dev.tftrt.model.Sidecar;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.tensor.TensorProtos;
+import dev.tftrt.util.InputFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,9 +44,12 @@ public final class ConvertedModel {
 
   private ConvertedModel() {}
 
-  /** One engine as the manifest lists it. */
+  /**
+   * One engine as the manifest lists it. sha256 is the hex SHA-256 of the onnx file: required,
+   * so that removing it cannot turn the integrity check off.
+   */
   public record Engine(String name, int ops, List<String> inputs, List<String> outputs, String onnx,
-      String backend, String precision) {}
+      String sha256, String backend, String precision) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Manifest(String format, int version, String source, String signature,
@@ -79,14 +83,18 @@ public final class ConvertedModel {
     }
   }
 
+  /** A manifest is a few KB; anything near this is not one. */
+  private static final long MANIFEST_LIMIT = 64L << 20;
+
   public static Manifest readManifest(Path dir) {
-    Path file = dir.resolve(MANIFEST);
+    Path file = file(dir, MANIFEST, "the manifest");
     Manifest m;
     try {
-      m = JSON.readValue(file.toFile(), Manifest.class);
+      m = JSON.readValue(InputFiles.read(file, MANIFEST_LIMIT, "a tftrt manifest"), Manifest.class);
     } catch (IOException e) {
       throw new TftrtException(file + " is damaged: it is not a valid tftrt manifest.");
     }
+    if (m == null) throw new TftrtException(file + " is damaged: it is not a valid tftrt manifest.");
     if (!FORMAT.equals(m.format())) {
       throw new TftrtException(file + " is not a tftrt converted-model manifest.");
     }
@@ -94,7 +102,83 @@ public final class ConvertedModel {
       throw new TftrtException(dir + " was written by a newer tftrt (format version " + m.version()
           + "); this one reads up to version " + VERSION + ".");
     }
+    validate(m, dir, file);
     return m;
+  }
+
+  /** The manifest as a whole: every list present, every entry complete, every path contained. */
+  private static void validate(Manifest m, Path dir, Path file) {
+    if (m.signature() == null || m.signature().isEmpty()) throw damaged(file, "it names no signature");
+    if (m.inputs() == null) throw damaged(file, "it has no 'inputs' list");
+    if (m.outputs() == null || m.outputs().isEmpty()) throw damaged(file, "it has no 'outputs'");
+    if (m.engines() == null) throw damaged(file, "it has no 'engines' list");
+    for (List<Sidecar.Tensor> list : List.of(m.inputs(), m.outputs())) {
+      String kind = list == m.inputs() ? "input" : "output";
+      for (Sidecar.Tensor t : list) {
+        if (t == null || t.name() == null || t.name().isEmpty() || t.tensor() == null || t.tensor().isEmpty()
+            || t.dtype() == null) {
+          throw damaged(file, "an " + kind + " lacks its name, tensor or dtype");
+        }
+        if (!t.tensor().matches("[^:^]+(:\\d{1,6})?")) {
+          throw damaged(file, kind + " '" + t.name() + "' names '" + t.tensor() + "', which is not a tensor name");
+        }
+        t.toSpec(file);
+      }
+    }
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Engine e : m.engines()) {
+      if (e == null || e.name() == null || e.name().isEmpty()) throw damaged(file, "an engine has no name");
+      if (!names.add(e.name())) throw damaged(file, "it lists engine '" + e.name() + "' twice");
+      if (e.onnx() == null) throw damaged(file, "engine '" + e.name() + "' names no ONNX file");
+      if (e.sha256() == null || !e.sha256().matches("[0-9a-f]{64}")) {
+        throw new TftrtException(file + " has no SHA-256 for engine '" + e.name()
+            + "', so its files cannot be checked: convert the model again.");
+      }
+      file(dir, e.onnx(), "engine '" + e.name() + "'");
+    }
+  }
+
+  private static TftrtException damaged(Path file, String why) {
+    return new TftrtException(file + " is damaged: " + why + ".");
+  }
+
+  /**
+   * dir/relative, refused unless it stays inside dir: relative, no way up out of it after
+   * normalisation, and no link leading out. The sentence is the same whether or not anything
+   * exists outside, so a manifest cannot be used to probe the file system.
+   */
+  public static Path file(Path dir, String relative, String what) {
+    Path base = dir.toAbsolutePath().normalize();
+    Path p;
+    try {
+      p = relative == null || relative.isEmpty() ? null : Path.of(relative);
+    } catch (java.nio.file.InvalidPathException e) {
+      p = null;
+    }
+    Path f = p == null || p.isAbsolute() ? null : base.resolve(p).normalize();
+    String refusal = dir.resolve(MANIFEST) + " names '" + relative + "' for " + what + ", which is not a file inside " + dir + ".";
+    if (f == null || !f.startsWith(base) || f.equals(base)) throw new TftrtException(refusal);
+    // The deepest part of the path that exists (itself, or a link, or a folder above it) must
+    // really be inside: a link out, dangling or not, is refused alike.
+    Path existing = f;
+    while (!existing.equals(base) && !Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    try {
+      if (!existing.toRealPath().startsWith(base.toRealPath())) throw new TftrtException(refusal);
+    } catch (IOException e) {
+      throw new TftrtException(refusal);
+    }
+    return f;
+  }
+
+  /** Hex SHA-256, the manifest's integrity entries. */
+  public static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A SavedModel holding graph, tagged serve, with one signature. */

@@ -52,6 +52,13 @@ public final class Memory {
     return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
   }
 
+  /** Whether bytes fit in the free heap; garbage counts as used until collected, so collect once before saying no. */
+  public static boolean fitsInHeap(long bytes) {
+    if (bytes <= heapAvailable()) return true;
+    System.gc();
+    return bytes <= heapAvailable();
+  }
+
   /**
    * Refuses a tensor to be built in Java memory (a feed, a .npy) that cannot be: over the
    * int-indexed limit of one buffer or over the heap still available.
@@ -65,7 +72,7 @@ public final class Memory {
       throw new TftrtException(what + " would take " + human(bytes)
           + ", more than tftrt holds in one tensor (2 GB).");
     }
-    if (bytes > heapAvailable()) {
+    if (!fitsInHeap(bytes)) {
       throw new TftrtException(what + " would take " + human(bytes) + ", more than the "
           + human(heapAvailable()) + " of memory tftrt has free (raise it with -Xmx in TFTRT_JAVA_OPTS).");
     }

@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +32,8 @@ public final class Npy {
 
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final int ALIGN = 64;
+  /** numpy's headers nest two levels (a dict holding a shape tuple); deeper is not a header. */
+  private static final int MAX_DEPTH = 16;
   /** numpy pads the header so the first axis can grow to this many digits in place. */
   private static final int GROWTH_AXIS_MAX_DIGITS = 21;
   private static final Pattern DESCR = Pattern.compile("([<>|=]?)(([a-zA-Z]+)(\\d*).*)");
@@ -241,15 +242,7 @@ public final class Npy {
   }
 
   static byte[] readFile(Path file) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new TftrtException(file + " does not exist.", e);
-    } catch (IOException e) {
-      throw new TftrtException("could not read " + file + ": " + reason(e) + ".", e);
-    } catch (OutOfMemoryError e) {
-      throw new TftrtException(file + " is too large for tftrt to read into memory.", e);
-    }
+    return dev.tftrt.util.InputFiles.read(file, Memory.MAX_ARRAY, "a .npy file tftrt reads");
   }
 
   private static TftrtException badHeader(String name, String detail) {
@@ -261,6 +254,7 @@ public final class Npy {
     private final String s;
     private final String name;
     private int p;
+    private int depth;
 
     Literal(String s, String name) {
       this.s = s;
@@ -289,6 +283,9 @@ public final class Npy {
       skipSpace();
       if (p >= s.length()) throw bad("it ends too early");
       char c = s.charAt(p);
+      if ((c == '{' || c == '(' || c == '[') && ++depth > MAX_DEPTH) {
+        throw bad("it nests more than " + MAX_DEPTH + " levels deep");
+      }
       if (c == '{') {
         p++;
         Map<String, Object> m = new LinkedHashMap<>();
@@ -299,6 +296,7 @@ public final class Npy {
           m.put((String) key, value());
           if (!eat(',') && !peek('}')) throw bad("expected ',' or '}'");
         }
+        depth--;
         return m;
       }
       if (c == '(' || c == '[') { // tuple or list: comma-separated, trailing comma allowed
@@ -309,6 +307,7 @@ public final class Npy {
           list.add(value());
           if (!eat(',') && !peek(close)) throw bad("expected ',' or '" + close + "'");
         }
+        depth--;
         return list;
       }
       if (c == '\'' || c == '"') {

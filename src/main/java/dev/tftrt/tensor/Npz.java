@@ -27,6 +27,7 @@ public final class Npz {
     ZipFile zip;
     try {
       // ZipFile reads the central directory, which copes with the zip64 records numpy writes.
+      dev.tftrt.util.InputFiles.checkRegular(file);
       zip = new ZipFile(file.toFile());
     } catch (ZipException e) {
       throw new TftrtException(
@@ -47,9 +48,15 @@ public final class Npz {
         if (arrays.containsKey(key)) {
           throw new TftrtException(file + " holds the entry '" + name + "' twice.");
         }
+        if (entry.getSize() > Memory.MAX_ARRAY || entry.getSize() > Memory.heapAvailable()) {
+          throw new TftrtException(file + " entry '" + name + "' unpacks to " + Memory.human(entry.getSize())
+              + ", more than tftrt can hold in memory.");
+        }
         byte[] bytes;
         try (InputStream in = zip.getInputStream(entry)) {
           bytes = in.readAllBytes();
+        } catch (OutOfMemoryError e) {
+          throw new TftrtException(file + " entry '" + name + "' is too large for tftrt to unpack into memory.");
         } catch (IOException e) {
           throw new TftrtException(
               "could not unpack the entry '" + name + "' of " + file + ": " + Npy.reason(e) + ".",

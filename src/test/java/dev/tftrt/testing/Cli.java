@@ -26,8 +26,14 @@ public final class Cli {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code;
+    // Main sets the root logger's level for the CLI; tests that run later in the same JVM and
+    // read the library's INFO records must not depend on which CLI test ran before them.
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    java.util.logging.Level level = root.getLevel();
     try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(err, true)) {
       code = Main.execute(args, o, e);
+    } finally {
+      root.setLevel(level);
     }
     return new Result(code, out.toString(), err.toString());
   }

@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.tftrt.TftrtException;
@@ -77,11 +76,11 @@ public final class OnnxRuntimeBackend implements EngineBackend {
     }
     OrtSession s;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-      so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      so.setSessionLogLevel(dev.tftrt.runtime.OnnxRunner.logLevel());
       s = OnnxRunner.environment().createSession(node.onnx().toByteArray(), so);
     } catch (OrtException | RuntimeException e) {
       throw new TftrtException(where + " carries an ONNX model that ONNX Runtime cannot load: "
-          + firstLine(e) + ".", e);
+          + dev.tftrt.runtime.OrtErrors.why(e) + ".", e);
     }
     try {
       Map<String, NodeInfo> ins = s.getInputInfo();
@@ -99,7 +98,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
       }
       if (e instanceof TftrtException t) throw t;
       throw new TftrtException(where + " carries an ONNX model whose inputs and outputs ONNX "
-          + "Runtime cannot describe: " + firstLine(e) + ".", e);
+          + "Runtime cannot describe: " + dev.tftrt.runtime.OrtErrors.why(e) + ".", e);
     }
     this.session = s;
   }
@@ -195,7 +194,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
       }
     } catch (OrtException e) {
       throw new TftrtException("engine node '" + node.name() + "': ONNX Runtime failed: "
-          + firstLine(e) + ".", e);
+          + dev.tftrt.runtime.OrtErrors.why(e) + ".", e);
     } finally {
       for (OnnxTensor t : feeds.values()) t.close();
       for (OnnxTensor t : pinned) t.close();
