@@ -96,7 +96,7 @@ public final class GraphChecks {
       AttrValue dtype = n.getAttrMap().get("dtype");
       AttrValue value = n.getAttrMap().get("value");
       if (dtype != null && value != null && value.hasTensor() && dtype.getType() != value.getTensor().getDtype()) {
-        throw new TftrtException(where + " (Const) holds a " + DTypes.name(value.getTensor().getDtype())
+        throw new TftrtException(where + " (Const) holds " + article(DTypes.name(value.getTensor().getDtype()))
             + " value but declares dtype " + DTypes.name(dtype.getType()) + ".");
       }
     }
@@ -161,24 +161,24 @@ public final class GraphChecks {
     long item = itemSize(dt);
     long bytes = Memory.bytes(n, item > 0 ? item : 1);
     if (bytes < 0 || bytes > memory) {
-      throw new TftrtException(where + " holds a " + shape + " ("
+      throw new TftrtException(where + " holds " + article(shape) + " ("
           + (bytes < 0 ? "more bytes than a long counts" : Memory.human(bytes))
           + "), more than this machine's " + Memory.human(memory) + " of memory.");
     }
     if (!t.getTensorContent().isEmpty()) {
       if (item <= 0) return; // strings as a length-prefixed list: TensorFlow checks those itself
       if (t.getTensorContent().size() != bytes) {
-        throw new TftrtException(where + " holds a " + shape + " with " + t.getTensorContent().size()
+        throw new TftrtException(where + " holds " + article(shape) + " with " + t.getTensorContent().size()
             + " bytes of content; it needs " + bytes + ".");
       }
       return;
     }
     long values = valueCount(t);
     if (values > n) {
-      throw new TftrtException(where + " holds a " + shape + " with " + values + " values; it has room for " + n + ".");
+      throw new TftrtException(where + " holds " + article(shape) + " with " + values + " values; it has room for " + n + ".");
     }
     if (values < 0) {
-      throw new TftrtException(where + " holds a " + shape + " whose complex values come in an odd number of parts.");
+      throw new TftrtException(where + " holds " + article(shape) + " whose complex values come in an odd number of parts.");
     }
   }
 
@@ -228,5 +228,10 @@ public final class GraphChecks {
       case DT_VARIANT: return t.getVariantValCount();
       default: return 0;
     }
+  }
+
+  /** "a float32 ...", "an int64 ...": the article a dtype name takes in a sentence. */
+  static String article(String phrase) {
+    return ("aeio".indexOf(phrase.isEmpty() ? 'x' : phrase.charAt(0)) >= 0 ? "an " : "a ") + phrase;
   }
 }

@@ -31,10 +31,10 @@ class LogFilterTest {
         + "W0000 00:00:1.5 14670 op_kernel.cc:1857] OP_REQUIRES failed\n"
         + "\tIn function model_fn\n"
         + "\u001b[1;31m2026-12-01 20:57:10.123456789 [E:onnxruntime:tftrt, inference_session.cc:2106 operator()] Exception during initialization\u001b[m\n"
-        + "tftrt: model.pb: node 'c' (Const) holds a int64 value but declares dtype int32.\n"
+        + "tftrt: model.pb: node 'c' (Const) holds an int64 value but declares dtype int32.\n"
         + "Usage: tftrt run [-hV] MODEL\n"
         + "  MODEL   the model\n";
-    assertEquals("tftrt: model.pb: node 'c' (Const) holds a int64 value but declares dtype int32.\n"
+    assertEquals("tftrt: model.pb: node 'c' (Const) holds an int64 value but declares dtype int32.\n"
         + "Usage: tftrt run [-hV] MODEL\n"
         + "  MODEL   the model\n", filter(in));
   }

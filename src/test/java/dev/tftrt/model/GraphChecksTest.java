@@ -46,21 +46,21 @@ class GraphChecksTest {
   @DisplayName("a Const whose value's dtype differs from its dtype attribute: refused, not converted unverified")
   void constDtypeMismatch() throws IOException {
     Path g = graph(X + constNode("s", "DT_INT32", "dtype: DT_INT64 tensor_shape { dim { size: 1 } } int64_val: 1") + RESHAPE);
-    assertRefused(convert(g), g + ": node 's' (Const) holds a int64 value but declares dtype int32.");
+    assertRefused(convert(g), g + ": node 's' (Const) holds an int64 value but declares dtype int32.");
   }
 
   @Test
   @DisplayName("a Const with more values than its shape has room for")
   void tooManyValues() throws IOException {
     Path g = graph(X + constNode("s", "DT_INT32", "dtype: DT_INT32 tensor_shape { dim { size: 3 } } int_val: 1 int_val: 2 int_val: 3 int_val: 4") + RESHAPE);
-    assertRefused(convert(g), g + ": node 's' (Const) attribute 'value' holds a int32 tensor of shape [3] with 4 values; it has room for 3.");
+    assertRefused(convert(g), g + ": node 's' (Const) attribute 'value' holds an int32 tensor of shape [3] with 4 values; it has room for 3.");
   }
 
   @Test
   @DisplayName("a Const whose raw content does not fill its shape")
   void contentSize() throws IOException {
     Path g = graph(X + constNode("s", "DT_INT32", "dtype: DT_INT32 tensor_shape { dim { size: 3 } } tensor_content: \"\\001\\000\\000\\000\"") + RESHAPE);
-    assertRefused(convert(g), g + ": node 's' (Const) attribute 'value' holds a int32 tensor of shape [3] with 4 bytes of content; it needs 12.");
+    assertRefused(convert(g), g + ": node 's' (Const) attribute 'value' holds an int32 tensor of shape [3] with 4 bytes of content; it needs 12.");
   }
 
   @Test
