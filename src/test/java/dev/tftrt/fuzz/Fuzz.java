@@ -10,7 +10,9 @@ import java.util.Map;
  * <pre>
  * java -cp "target/test-classes:target/classes:target/lib/*" dev.tftrt.fuzz.Fuzz --cases 5000 --seed 1
  * </pre>
- * options: --first N (start at case N), --timeout SECONDS (per case, default 30), --dir DIR
+ * options: --first N (start at case N; a long run splits into processes this way), --timeout SECONDS
+ * (per case, default 30: of CPU time, or of waiting blocked; at most four times that of wall time),
+ * --dir DIR
  * (default target/fuzz/run-SEED), --targets freeze,convert,... , --heap 2g. Replaying one saved
  * case: {@code dev.tftrt.fuzz.Fuzz --replay target/fuzz/run-1/failures/ABORT/c000123}.
  * Exit 0 when every case is OK, 1 otherwise.

@@ -39,7 +39,7 @@ final class Judge {
   static Finding judge(FuzzCase c, Path caseDir, Path sandbox, Path tmp, Before before, WorkerProcess.Outcome o) {
     if (o.died()) return new Finding(Verdict.ABORT, "worker died (exit " + o.exitCode() + "): " + lastLine(o.stderrTail()));
     if (hsErr(sandbox) || hsErr(caseDir)) return new Finding(Verdict.ABORT, "an hs_err_pid file was written");
-    if (o.timedOut()) return new Finding(Verdict.HANG, "no answer within the time limit");
+    if (o.timedOut()) return new Finding(Verdict.HANG, firstLine(o.stderrTail()));
     JsonNode r = o.result();
     int code = r.path("code").asInt();
     String err = r.path("err").asText();

@@ -95,25 +95,52 @@ final class WorkerProcess implements AutoCloseable {
     } catch (IOException e) {
       return died(logStart);
     }
-    long deadline = System.currentTimeMillis() + timeoutMs;
+    long start = System.currentTimeMillis();
+    long cpuStart = cpuMillis();
+    // On a shared machine wall time says little: a case is cut when it has used timeoutMs of CPU,
+    // when it has sat blocked (no CPU for a while) past timeoutMs, or at four times timeoutMs.
+    long idleWindow = Math.min(10_000, timeoutMs);
+    java.util.ArrayDeque<long[]> samples = new java.util.ArrayDeque<>();
     try {
       while (true) {
-        long left = deadline - System.currentTimeMillis();
-        String l = left <= 0 ? null : lines.poll(left, TimeUnit.MILLISECONDS);
-        if (l == null) {
+        String l = lines.poll(250, TimeUnit.MILLISECONDS);
+        if (l != null) {
+          if (l.equals("EOF")) return died(logStart);
+          JsonNode r = JSON.readTree(l);
+          if (id.equals(r.path("id").asText())) return new Outcome(r, false, 0, false, tail(logStart));
+          continue;
+        }
+        long now = System.currentTimeMillis();
+        long cpu = cpuMillis();
+        samples.addLast(new long[] {now, cpu});
+        while (samples.size() > 1 && samples.peekFirst()[0] < now - idleWindow) samples.removeFirst();
+        long[] oldest = samples.peekFirst();
+        boolean blocked = now - start > timeoutMs && now - oldest[0] >= idleWindow - 500 && cpu - oldest[1] < 50;
+        String why = cpu - cpuStart > timeoutMs ? "used " + (cpu - cpuStart) / 1000 + " s of CPU"
+            : blocked ? "blocked (no CPU for " + idleWindow / 1000 + " s) after " + (now - start) / 1000 + " s"
+            : now - start > 4 * timeoutMs ? "no answer in " + (now - start) / 1000 + " s" : null;
+        if (why != null) {
           process.destroyForcibly();
           process.waitFor(30, TimeUnit.SECONDS);
-          return new Outcome(null, false, -1, true, tail(logStart));
+          return new Outcome(null, false, -1, true, why + "\n" + tail(logStart));
         }
-        if (l.equals("EOF")) return died(logStart);
-        JsonNode r = JSON.readTree(l);
-        if (id.equals(r.path("id").asText())) return new Outcome(r, false, 0, false, tail(logStart));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The worker's user + system CPU time from /proc (clock ticks of 10 ms), 0 where /proc is absent. */
+  private long cpuMillis() {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+    } catch (IOException | RuntimeException e) {
+      return 0;
     }
   }
 
