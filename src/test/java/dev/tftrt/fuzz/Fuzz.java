@@ -14,7 +14,8 @@ import java.util.Map;
  * (per case, default 30: of CPU time, or of waiting blocked; at most four times that of wall time),
  * --dir DIR
  * (default target/fuzz/run-SEED), --targets freeze,convert,... , --heap 2g. Replaying one saved
- * case: {@code dev.tftrt.fuzz.Fuzz --replay target/fuzz/run-1/failures/ABORT/c000123}.
+ * case: {@code dev.tftrt.fuzz.Fuzz --replay target/fuzz/run-1/failures/ABORT/c000123}; every case under
+ * a folder, in one worker: {@code --replay-all target/fuzz/run-1/failures}.
  * Exit 0 when every case is OK, 1 otherwise.
  */
 public final class Fuzz {
@@ -24,6 +25,10 @@ public final class Fuzz {
 
   public static void main(String[] argv) {
     Map<String, String> a = options(argv);
+    if (a.containsKey("replay-all")) {
+      System.exit(replayAll(Path.of(a.get("replay-all")), Path.of(a.getOrDefault("dir", "target/fuzz/replay")),
+          Long.parseLong(a.getOrDefault("timeout", "30")) * 1000) ? 0 : 1);
+    }
     if (a.containsKey("replay")) {
       Judge.Finding f = replay(Path.of(a.get("replay")), Path.of(a.getOrDefault("dir", "target/fuzz/replay")),
           Long.parseLong(a.getOrDefault("timeout", "30")) * 1000, true);
@@ -82,11 +87,41 @@ public final class Fuzz {
     return f;
   }
 
+  /**
+   * Replays every saved case under root (a failures folder, or the regression corpus) in one
+   * worker, replaced when a case kills it; prints one line per case. True when all are OK.
+   */
+  static boolean replayAll(Path root, Path work, long timeoutMs) {
+    List<Path> cases;
+    try (var s = java.nio.file.Files.walk(root)) {
+      cases = s.filter(p -> p.getFileName().toString().equals("case.json")).map(Path::getParent).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Map<Verdict, Integer> counts = new java.util.EnumMap<>(Verdict.class);
+    WorkerProcess w = null;
+    try {
+      for (Path dir : cases) {
+        if (w == null || !w.alive()) {
+          if (w != null) w.close();
+          w = new WorkerProcess(work.resolve("worker"), System.getProperty("java.class.path"), "2g");
+        }
+        Judge.Finding f = replay(dir, Reproducer.read(dir), work.resolve("case"), w, timeoutMs, false);
+        counts.merge(f.verdict(), 1, Integer::sum);
+        System.out.println(f.verdict() + " " + dir + ": " + f.reason());
+      }
+    } finally {
+      if (w != null) w.close();
+    }
+    System.out.println(cases.size() + " cases replayed: " + counts);
+    return counts.keySet().stream().noneMatch(Verdict::failure);
+  }
+
   private static Map<String, String> options(String[] argv) {
     Map<String, String> m = new java.util.HashMap<>();
     for (int i = 0; i < argv.length; i++) {
       if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
-        System.err.println("fuzz: options are --cases N --seed S --first N --timeout S --dir D --targets a,b --replay DIR");
+        System.err.println("fuzz: options are --cases N --seed S --first N --timeout S --dir D --targets a,b --replay DIR --replay-all DIR");
         System.exit(2);
       }
       m.put(argv[i].substring(2), argv[++i]);
