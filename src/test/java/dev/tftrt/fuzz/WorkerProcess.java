@@ -98,7 +98,7 @@ final class WorkerProcess implements AutoCloseable {
     long start = System.currentTimeMillis();
     long cpuStart = cpuMillis();
     // On a shared machine wall time says little: a case is cut when it has used timeoutMs of CPU,
-    // when it has sat blocked (no CPU for a while) past timeoutMs, or at four times timeoutMs.
+    // when it has sat blocked (under 5% of a core for a while) past timeoutMs, or at four times timeoutMs.
     long idleWindow = Math.min(10_000, timeoutMs);
     java.util.ArrayDeque<long[]> samples = new java.util.ArrayDeque<>();
     try {
@@ -115,9 +115,10 @@ final class WorkerProcess implements AutoCloseable {
         samples.addLast(new long[] {now, cpu});
         while (samples.size() > 1 && samples.peekFirst()[0] < now - idleWindow) samples.removeFirst();
         long[] oldest = samples.peekFirst();
-        boolean blocked = now - start > timeoutMs && now - oldest[0] >= idleWindow - 500 && cpu - oldest[1] < 50;
+        boolean blocked = now - start > timeoutMs && now - oldest[0] >= idleWindow - 500
+            && cpu - oldest[1] < (now - oldest[0]) / 20;
         String why = cpu - cpuStart > timeoutMs ? "used " + (cpu - cpuStart) / 1000 + " s of CPU"
-            : blocked ? "blocked (no CPU for " + idleWindow / 1000 + " s) after " + (now - start) / 1000 + " s"
+            : blocked ? "blocked (under 5% CPU for " + idleWindow / 1000 + " s) after " + (now - start) / 1000 + " s"
             : now - start > 4 * timeoutMs ? "no answer in " + (now - start) / 1000 + " s" : null;
         if (why != null) {
           process.destroyForcibly();
