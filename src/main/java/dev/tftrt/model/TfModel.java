@@ -202,6 +202,11 @@ public final class TfModel implements AutoCloseable {
       UnpinnedSavedModel.delete(scratch);
       throw new TftrtException("SavedModel " + dir + " could not be loaded: "
           + firstLine(e).replace(loadFrom.toString(), dir.toString()) + ".", e);
+    } catch (IndexOutOfBoundsException e) {
+      // TensorFlow Java checks every signature at load; "node:9" of a one-output node ends up here.
+      UnpinnedSavedModel.delete(scratch);
+      throw new TftrtException("SavedModel " + dir + " could not be loaded: a signature names a tensor its node"
+          + " does not have (" + firstLine(e) + ").", e);
     }
     try {
       Map<String, SignatureDef> sigs = meta.getSignatureDefMap();
@@ -214,6 +219,8 @@ public final class TfModel implements AutoCloseable {
       if (key != null) {
         ins = specs(sigs.get(key).getInputsMap());
         outs = specs(sigs.get(key).getOutputsMap());
+        checkInGraph(bundle.graph(), ins, "input", key, dir);
+        checkInGraph(bundle.graph(), outs, "output", key, dir);
       } else {
         ins = List.of();
         outs = List.of();
@@ -324,6 +331,20 @@ public final class TfModel implements AutoCloseable {
           shapeOf(ti.getTensorShape())));
     }
     return r;
+  }
+
+  /** TensorFlow Java checks signature inputs at load but not outputs: a bad one would be frozen into the sidecar. */
+  private static void checkInGraph(Graph graph, List<TensorSpec> specs, String kind, String key, Path dir) {
+    for (TensorSpec t : specs) {
+      String node = TensorNames.node(t.tensor());
+      GraphOperation op = graph.operation(node);
+      String where = "SavedModel " + dir + ": signature '" + key + "' maps " + kind + " '" + t.key() + "' to '"
+          + t.tensor() + "', but ";
+      if (op == null) throw new TftrtException(where + "its graph has no node '" + node + "'.");
+      if (TensorNames.index(t.tensor()) >= op.numOutputs()) {
+        throw new TftrtException(where + "node '" + node + "' has " + op.numOutputs() + " output(s).");
+      }
+    }
   }
 
   private static long[] shapeOf(TensorShapeProto s) {
