@@ -67,8 +67,11 @@ public final class OnnxRunner implements ModelRunner {
     if (e == null) {
       synchronized (OnnxRunner.class) {
         if (env == null) {
+          Path tmp = nativeTempFolder();
+          boolean sessionFileWasThere = java.nio.file.Files.exists(tmp.resolve(".ses"));
           env = OrtEnvironment.getEnvironment(logLevel(), "tftrt");
           removeNativeExtractionFolder();
+          removeNativeLeftovers(tmp, sessionFileWasThere);
         }
         e = env;
       }
@@ -97,6 +100,33 @@ public final class OnnxRunner implements ModelRunner {
       java.nio.file.Files.deleteIfExists(dir);
     } catch (java.io.IOException e) {
       // left for ONNX Runtime's own delete-on-exit
+    }
+  }
+
+  /** Where ONNX Runtime's native code writes: $TMPDIR, else /tmp. */
+  private static Path nativeTempFolder() {
+    String t = System.getenv("TMPDIR");
+    return Path.of(t == null || t.isBlank() ? "/tmp" : t);
+  }
+
+  /**
+   * ONNX Runtime's native library, as it starts, leaves an empty mat-debug-PID.log and a .ses
+   * id file in the temp folder, for every process. The log is this process's own (its pid) and
+   * goes when empty; .ses goes only when this process created it.
+   */
+  private static void removeNativeLeftovers(Path tmp, boolean sessionFileWasThere) {
+    try {
+      Path log = tmp.resolve("mat-debug-" + ProcessHandle.current().pid() + ".log");
+      if (java.nio.file.Files.isRegularFile(log, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          && java.nio.file.Files.size(log) == 0) {
+        java.nio.file.Files.deleteIfExists(log);
+      }
+      Path ses = tmp.resolve(".ses");
+      if (!sessionFileWasThere && java.nio.file.Files.isRegularFile(ses, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        java.nio.file.Files.deleteIfExists(ses);
+      }
+    } catch (java.io.IOException e) {
+      // best effort: these are ONNX Runtime's files, and nothing depends on their removal
     }
   }
 

@@ -75,7 +75,10 @@ class InterruptionTest {
   @Test
   void aJvmThatLoadedOnnxRuntimeLeavesNothingInTheTempFolder() throws Exception {
     Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
-    Process p = ChildJvm.start(tmp, List.of("-Djava.io.tmpdir=" + javaTmp), "dev.tftrt.testing.LoadOnnxRuntime");
+    // Java's temp folder for ONNX Runtime's extracted libraries; TMPDIR for what its native code
+    // writes (mat-debug-PID.log, .ses).
+    Process p = ChildJvm.start(tmp, java.util.Map.of("TMPDIR", javaTmp.toString()),
+        List.of("-Djava.io.tmpdir=" + javaTmp), "dev.tftrt.testing.LoadOnnxRuntime");
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("err.txt")));
     assertTrue(Files.readString(tmp.resolve("out.txt")).startsWith("onnxruntime "));

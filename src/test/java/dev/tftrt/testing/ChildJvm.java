@@ -12,6 +12,12 @@ public final class ChildJvm {
 
   /** java [jvmArgs] -cp (the test classpath) mainClass args, in dir, output to dir/out.txt and dir/err.txt. */
   public static Process start(Path dir, List<String> jvmArgs, String mainClass, String... args) throws IOException {
+    return start(dir, java.util.Map.of(), jvmArgs, mainClass, args);
+  }
+
+  /** The same, with extra environment variables. */
+  public static Process start(Path dir, java.util.Map<String, String> env, List<String> jvmArgs, String mainClass,
+      String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
@@ -22,6 +28,7 @@ public final class ChildJvm {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
         .redirectOutput(dir.resolve("out.txt").toFile()).redirectError(dir.resolve("err.txt").toFile());
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "3");
+    pb.environment().putAll(env);
     return pb.start();
   }
 
