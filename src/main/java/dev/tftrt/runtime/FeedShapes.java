@@ -181,6 +181,10 @@ public final class FeedShapes {
     Map<String, String> replaced = new HashMap<>(); // canonical tensor -> new placeholder
     Set<String> names = new HashSet<>();
     for (NodeDef n : g.getNodeList()) names.add(n.getName());
+    // In an old graph (producer <= 21, or no versions field) a dimensionless shape attribute is
+    // read as an unknown rank, so a Placeholder cannot say "scalar" there: a scalar feed is
+    // pinned as a scalar Const instead, whose shape TensorFlow takes from its value.
+    boolean scalarsReadAsUnknown = g.getVersions().getProducer() <= 21;
     GraphDef.Builder b = g.toBuilder();
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < b.getNodeCount(); i++) index.put(b.getNode(i).getName(), i);
@@ -193,7 +197,8 @@ public final class FeedShapes {
       Integer at = index.get(node);
       if (at == null) continue;
       NodeDef n = b.getNode(at);
-      if (n.getOp().equals("Placeholder") && TensorNames.index(in.tensor()) == 0) {
+      boolean scalarConst = s.length == 0 && scalarsReadAsUnknown;
+      if (!scalarConst && n.getOp().equals("Placeholder") && TensorNames.index(in.tensor()) == 0) {
         b.setNode(at, n.toBuilder().putAttr("shape", shape));
         continue;
       }
@@ -202,8 +207,16 @@ public final class FeedShapes {
         ph = "tftrt_feed_" + k++;
       } while (names.contains(ph));
       replaced.put(TensorNames.canonical(in.tensor()), ph);
-      b.addNode(NodeDef.newBuilder().setName(ph).setOp("Placeholder")
-          .putAttr("dtype", AttrValue.newBuilder().setType(in.dtype()).build()).putAttr("shape", shape));
+      if (scalarConst) {
+        // No values: TensorFlow fills a Const's value with zeros; only its shape matters here.
+        b.addNode(NodeDef.newBuilder().setName(ph).setOp("Const")
+            .putAttr("dtype", AttrValue.newBuilder().setType(in.dtype()).build())
+            .putAttr("value", AttrValue.newBuilder().setTensor(org.tensorflow.proto.TensorProto.newBuilder()
+                .setDtype(in.dtype()).setTensorShape(TensorShapeProto.getDefaultInstance())).build()));
+      } else {
+        b.addNode(NodeDef.newBuilder().setName(ph).setOp("Placeholder")
+            .putAttr("dtype", AttrValue.newBuilder().setType(in.dtype()).build()).putAttr("shape", shape));
+      }
     }
     if (replaced.isEmpty()) return b.build();
     for (int i = 0; i < g.getNodeCount(); i++) {
