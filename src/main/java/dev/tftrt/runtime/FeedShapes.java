@@ -184,7 +184,7 @@ public final class FeedShapes {
     // In an old graph (producer <= 21, or no versions field) a dimensionless shape attribute is
     // read as an unknown rank, so a Placeholder cannot say "scalar" there: a scalar feed is
     // pinned as a scalar Const instead, whose shape TensorFlow takes from its value.
-    boolean scalarsReadAsUnknown = g.getVersions().getProducer() <= 21;
+    boolean scalarsReadAsUnknown = dimensionlessMeansUnknown(g);
     GraphDef.Builder b = g.toBuilder();
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < b.getNodeCount(); i++) index.put(b.getNode(i).getName(), i);
@@ -242,10 +242,15 @@ public final class FeedShapes {
     AttrValue a = placeholder.getAttrMap().get("shape");
     if (a == null || !a.hasShape() || a.getShape().getUnknownRank()) return null;
     TensorShapeProto sp = a.getShape();
-    if (sp.getDimCount() == 0 && g.getVersions().getProducer() <= 21) return null;
+    if (sp.getDimCount() == 0 && dimensionlessMeansUnknown(g)) return null;
     long[] d = new long[sp.getDimCount()];
     for (int i = 0; i < d.length; i++) d[i] = sp.getDim(i).getSize() < 0 ? -1 : sp.getDim(i).getSize();
     return d;
+  }
+
+  /** Whether TensorFlow reads a shape attribute without dimensions in g as an unknown rank. */
+  static boolean dimensionlessMeansUnknown(GraphDef g) {
+    return g.getVersions().getProducer() <= 21;
   }
 
   private static TensorShapeProto shapeProto(long[] s) {
