@@ -25,6 +25,19 @@ public final class TfBuilder implements AutoCloseable {
   private final Scope scope = new OpScope(graph);
   private final Map<String, Integer> counts = new HashMap<>();
 
+  /** A Const of a quantized dtype, imported as a GraphDef (TF Java has no quint8 tensors). */
+  public Output<?> quantizedConst(String name, DataType dt, long[] shape, byte[] values) {
+    org.tensorflow.proto.TensorShapeProto.Builder sp = org.tensorflow.proto.TensorShapeProto.newBuilder();
+    for (long d : shape) sp.addDimBuilder().setSize(d);
+    org.tensorflow.proto.TensorProto t = org.tensorflow.proto.TensorProto.newBuilder().setDtype(dt)
+        .setTensorShape(sp).setTensorContent(com.google.protobuf.ByteString.copyFrom(values)).build();
+    org.tensorflow.proto.NodeDef n = org.tensorflow.proto.NodeDef.newBuilder().setName(name).setOp("Const")
+        .putAttr("dtype", org.tensorflow.proto.AttrValue.newBuilder().setType(dt).build())
+        .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(t).build()).build();
+    graph().importGraphDef(GraphDef.newBuilder().addNode(n).build());
+    return graph().operation(name).output(0);
+  }
+
   public Graph graph() {
     return graph;
   }

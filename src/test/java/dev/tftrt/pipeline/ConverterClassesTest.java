@@ -45,17 +45,6 @@ class ConverterClassesTest {
     return p;
   }
 
-  /** A Const of a quantized dtype, imported as a GraphDef (TF Java has no quint8 tensors). */
-  private static Output<?> quantizedConst(TfBuilder b, String name, DataType dt, long[] shape, byte[] values) {
-    TensorShapeProto.Builder sp = TensorShapeProto.newBuilder();
-    for (long d : shape) sp.addDimBuilder().setSize(d);
-    TensorProto t = TensorProto.newBuilder().setDtype(dt).setTensorShape(sp).setTensorContent(ByteString.copyFrom(values)).build();
-    NodeDef n = NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(dt).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
-    b.graph().importGraphDef(GraphDef.newBuilder().addNode(n).build());
-    return b.graph().operation(name).output(0);
-  }
 
   private Output<?> scalar(TfBuilder b, float v) {
     return b.floats(new long[0], v);
@@ -82,7 +71,7 @@ class ConverterClassesTest {
         .attr("mode", "MIN_FIRST").build();
     byte[] w = new byte[3 * 3 * 4 * 5];
     for (int i = 0; i < w.length; i++) w[i] = (byte) (i * 37 + 11);
-    Output<?> wq = quantizedConst(b, "wq", DataType.DT_QUINT8, new long[] {3, 3, 4, 5}, w);
+    Output<?> wq = b.quantizedConst("wq", DataType.DT_QUINT8, new long[] {3, 3, 4, 5}, w);
     GraphOperation conv = b.op("QuantizedConv2D").name("qconv").in(q.output(0), wq, q.output(1), q.output(2),
         scalar(b, -0.5f), scalar(b, 0.6f)).attr("Tinput", DataType.DT_QUINT8).attr("Tfilter", DataType.DT_QUINT8)
         .attr("out_type", DataType.DT_QINT32).attr("strides", new long[] {1, 1, 1, 1}).attr("padding", "SAME").build();

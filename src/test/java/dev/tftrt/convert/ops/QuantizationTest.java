@@ -126,18 +126,6 @@ class QuantizationTest extends ConverterTest {
     assertEquals("per-channel quantization (axis 1) is not supported.", OnnxCheck.validate(b, "axis").orElseThrow());
   }
 
-  /** A Const of a quantized dtype, imported as a GraphDef (TF Java has no quint8 tensors). */
-  private static Output<?> quantizedConst(TfBuilder b, String name, DataType dt, long[] shape, byte[] values) {
-    TensorShapeProto.Builder sp = TensorShapeProto.newBuilder();
-    for (long d : shape) sp.addDimBuilder().setSize(d);
-    TensorProto t = TensorProto.newBuilder().setDtype(dt).setTensorShape(sp).setTensorContent(ByteString.copyFrom(values)).build();
-    NodeDef n = NodeDef.newBuilder().setName(name).setOp("Const")
-        .putAttr("dtype", AttrValue.newBuilder().setType(dt).build())
-        .putAttr("value", AttrValue.newBuilder().setTensor(t).build()).build();
-    b.graph().importGraphDef(GraphDef.newBuilder().addNode(n).build());
-    GraphOperation op = b.graph().operation(name);
-    return op.output(0);
-  }
 
   @Test
   @Covers("Dequantize")
@@ -149,7 +137,7 @@ class QuantizationTest extends ConverterTest {
     String[] outs = new String[6];
     int k = 0;
     for (DataType dt : new DataType[] {DataType.DT_QUINT8, DataType.DT_QINT8}) {
-      Output<?> q = quantizedConst(b, "w_" + dt.name(), dt, s(4, 3), bytes);
+      Output<?> q = b.quantizedConst("w_" + dt.name(), dt, s(4, 3), bytes);
       for (String mode : new String[] {"MIN_COMBINED", "SCALED"}) {
         for (float[] r : new float[][] {{-1.5f, 2f}, {0f, 6f}}) {
           if (mode.equals("SCALED") && r[0] == 0f && dt == DataType.DT_QINT8) continue;
@@ -168,7 +156,7 @@ class QuantizationTest extends ConverterTest {
   @Test
   void dequantizeRejections() {
     TfBuilder b = new TfBuilder();
-    Output<?> q = quantizedConst(b, "w", DataType.DT_QUINT8, s(2), new byte[] {1, 2});
+    Output<?> q = b.quantizedConst("w", DataType.DT_QUINT8, s(2), new byte[] {1, 2});
     b.op("Dequantize").name("first").in(q, b.floats(s(), 0f), b.floats(s(), 1f)).attr("T", DataType.DT_QUINT8)
         .attr("mode", "MIN_FIRST").build();
     assertEquals("mode MIN_FIRST is not supported; MIN_COMBINED and SCALED are.", OnnxCheck.validate(b, "first").orElseThrow());
