@@ -2,44 +2,29 @@ package dev.tftrt.splice;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tftrt.util.FolderSeal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Set;
 
 /**
- * Whether a folder is a converted model exactly as convert writes it, and so may be replaced
- * (with --overwrite): a tftrt.json of our format and nothing convert does not write, so that no
- * file of the user's is lost with it. Links count as foreign: they may lead anywhere.
+ * Whether a folder is a converted model exactly as tftrt wrote it, and so may be replaced (with
+ * --overwrite): its manifest is of our format and its seal ({@link FolderSeal}) lists every file
+ * in it, unchanged, and nothing else. File names prove nothing: a folder holding one file of the
+ * user's, or a file edited since, is not ours to delete.
  */
 public final class OwnFolder {
   private OwnFolder() {}
 
-  /** What convert writes into OUTDIR (segments/ holds only .onnx files). */
-  public static final Set<String> FILES = Set.of(ConvertedModel.MANIFEST, "saved_model.pb", "converted.pb",
-      "converted.json", "frozen.pb", "frozen.json", "segments", "report.json", "report.md");
-
   public static boolean isOwn(Path dir) {
-    try (var list = Files.list(dir)) {
-      for (Path p : list.toList()) {
-        String name = p.getFileName().toString();
-        if (!FILES.contains(name) || Files.isSymbolicLink(p)) return false;
-        boolean ok = name.equals("segments") ? onlyOnnxFiles(p) : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
-        if (!ok) return false;
-      }
-      JsonNode m = new ObjectMapper().readTree(dir.resolve(ConvertedModel.MANIFEST).toFile());
-      return m != null && ConvertedModel.FORMAT.equals(m.path("format").asText(null));
+    try {
+      Path manifest = dir.resolve(ConvertedModel.MANIFEST);
+      if (!Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS) || Files.size(manifest) > 64L << 20) return false;
+      JsonNode m = new ObjectMapper().readTree(manifest.toFile());
+      return m != null && ConvertedModel.FORMAT.equals(m.path("format").asText(null)) && FolderSeal.verify(dir);
     } catch (IOException | RuntimeException e) {
       return false; // unreadable or not JSON: not provably ours
-    }
-  }
-
-  private static boolean onlyOnnxFiles(Path segments) throws IOException {
-    if (!Files.isDirectory(segments, LinkOption.NOFOLLOW_LINKS)) return false;
-    try (var list = Files.list(segments)) {
-      return list.allMatch(s -> s.getFileName().toString().endsWith(".onnx")
-          && Files.isRegularFile(s, LinkOption.NOFOLLOW_LINKS));
     }
   }
 }

@@ -22,8 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Writes files so that a failure leaves nothing half-written: each file goes to a hidden
@@ -32,9 +30,9 @@ import java.util.regex.Pattern;
  * old targets are put back. Files get the usual permissions (umask), not a temp file's 0600.
  *
  * <p>Temporary names are {@code .NAME.tftrt-PID-RAND.tmp} (set-aside targets {@code .old}), so a
- * run killed outright (SIGKILL, power loss) leaves names the next write to the same target
- * recognises: those whose process is gone are removed, a set-aside target whose replacement never
- * arrived is put back. Long names are shortened with a hash so the temporary name fits in 255 bytes.
+ * user sees what they are; long names are shortened with a hash so they fit in 255 bytes. A name
+ * is never the reason anything is removed: a run killed outright (SIGKILL, power loss) is
+ * cleaned up after by the next write from what its {@link Journal} recorded, and only that.
  * While a write is under way its temporaries are listed in {@link InFlight}, which an
  * interrupted process empties before it exits.
  */
@@ -46,7 +44,6 @@ public final class AtomicFiles {
   /** Names longer than this (UTF-8 bytes) are shortened in temporary names. */
   private static final int SHORT_NAME_BYTES = 160;
   private static final String MARK = ".tftrt-";
-  private static final Pattern TEMP = Pattern.compile("\\.tftrt-([0-9]+)-[0-9a-f]{8}\\.(tmp|old)$");
 
   @FunctionalInterface
   public interface Writer {
@@ -78,7 +75,7 @@ public final class AtomicFiles {
         if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
           throw new TftrtException("cannot write " + e.getKey() + ": it is a folder.");
         }
-        removeStale(target);
+        InFlight.recoverKilledRuns();
         Path t = sibling(target, "tmp");
         Path tmp = InFlight.begin(t, null, () -> Files.createFile(t));
         temps.put(target, tmp);
@@ -140,9 +137,9 @@ public final class AtomicFiles {
   }
 
   /**
-   * Writes a whole folder: filled under a hidden temporary name beside target, then moved into
-   * place; an existing target is replaced only once the new one is complete, and is put back if
-   * the move fails.
+   * Writes a whole folder: filled under a hidden temporary name beside target, sealed (see
+   * {@link FolderSeal}), then moved into place; an existing target is replaced only once the new
+   * one is complete, and is put back if the move fails.
    */
   public static void writeFolder(Path target, FolderWriter writer) {
     Path abs = target.toAbsolutePath();
@@ -157,10 +154,11 @@ public final class AtomicFiles {
     Path old = null;
     boolean done = false;
     try {
-      removeStale(abs);
+      InFlight.recoverKilledRuns();
       Path t = sibling(abs, "tmp");
       tmp = InFlight.begin(t, null, () -> Files.createDirectory(t));
       writer.fill(tmp);
+      FolderSeal.seal(tmp); // what makes it provably ours later, and replaceable
       synchronized (InFlight.LOCK) {
         InFlight.checkNotInterrupted();
         if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
@@ -229,37 +227,6 @@ public final class AtomicFiles {
       if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return p;
     }
     throw new FileAlreadyExistsException(target + " (no free temporary name)");
-  }
-
-  /**
-   * Removes what killed runs left beside target: temporaries of processes that no longer exist,
-   * and their set-aside targets (put back when the target itself is missing). Leftovers of live
-   * processes (another run writing the same target now) are left alone.
-   */
-  public static void removeStale(Path target) {
-    Path abs = target.toAbsolutePath();
-    Path dir = abs.getParent();
-    if (dir == null || abs.getFileName() == null || !Files.isDirectory(dir)) return;
-    String prefix = tempPrefix(abs);
-    List<Path> entries;
-    try (var list = Files.list(dir)) {
-      entries = list.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
-    } catch (IOException e) {
-      return; // nothing to clean if the folder cannot be listed; the write itself will say why
-    }
-    for (Path p : entries) {
-      Matcher m = TEMP.matcher(p.getFileName().toString().substring(prefix.length() - MARK.length()));
-      if (!m.matches()) continue;
-      long pid = Long.parseLong(m.group(1));
-      if (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-        continue;
-      }
-      if (m.group(2).equals("old") && !Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
-        quietly(() -> move(p, abs)); // the run died between setting the target aside and replacing it
-      } else {
-        quietly(() -> deleteTree(p));
-      }
-    }
   }
 
   private static String sha256(byte[] bytes) {

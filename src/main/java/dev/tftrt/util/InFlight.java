@@ -29,12 +29,18 @@ public final class InFlight {
     synchronized (LOCK) {
       checkNotInterrupted();
       ENTRIES.put(temp, restoreTo);
+      // Journalled before it exists, so a run killed at any moment leaves nothing unrecorded. A
+      // set-aside target is about to be moved to temp: it keeps the target's identity.
+      if (restoreTo != null) Journal.add(temp, Journal.identity(restoreTo), restoreTo);
+      else Journal.intend(temp);
       try {
         create.run();
       } catch (IOException | RuntimeException e) {
         ENTRIES.remove(temp);
+        Journal.done(temp);
         throw e;
       }
+      if (restoreTo == null) Journal.identify(temp);
       return temp;
     }
   }
@@ -55,6 +61,7 @@ public final class InFlight {
   static void end(Path temp) {
     synchronized (LOCK) {
       ENTRIES.remove(temp);
+      Journal.done(temp);
     }
   }
 
@@ -65,7 +72,19 @@ public final class InFlight {
   /** A folder this run created for its own output, removed if the run is interrupted. */
   public static void removeOnInterrupt(Path folder) {
     synchronized (LOCK) {
-      ENTRIES.put(folder.toAbsolutePath(), null);
+      Path abs = folder.toAbsolutePath();
+      ENTRIES.put(abs, null);
+      Journal.add(abs, Journal.identity(abs), null);
+    }
+  }
+
+  /**
+   * Cleans up what killed runs of tftrt left behind (see {@link Journal}): only files they
+   * recorded as their own temporaries, and only while still the same files. Returns the paths.
+   */
+  public static java.util.List<Path> recoverKilledRuns() {
+    synchronized (LOCK) {
+      return Journal.recover();
     }
   }
 
@@ -114,6 +133,7 @@ public final class InFlight {
         } else {
           deleteUntilGone(temp);
         }
+        Journal.done(temp);
       }
       ENTRIES.clear();
       return n;

@@ -34,6 +34,7 @@ public final class OutputTargets {
     if (target == null || target.toString().isBlank()) {
       throw new TftrtException("the output path is empty: name a new file or folder to write.");
     }
+    InFlight.recoverKilledRuns(); // a killed run's set-aside output may need to be back before judging
     Path real = real(target);
     String t = target.toString();
     if (real.getFileName() == null || real.getParent() == null) {
@@ -44,7 +45,7 @@ public final class OutputTargets {
       throw new TftrtException("cannot write " + t + ": its folder does not exist.");
     }
     guard(real, t, cwd(), "the current folder");
-    guard(real, t, home(), "your home folder");
+    for (Path home : homes()) guard(real, t, home, "your home folder");
     for (Path in : inputs) {
       if (in == null) continue;
       Path r = real(in);
@@ -115,22 +116,32 @@ public final class OutputTargets {
     if (protectedDir.startsWith(real)) throw new TftrtException("cannot write " + t + ": it holds " + what + ".");
   }
 
-  /** p with links resolved as far as it exists: the real parent folder, and the target itself if a link. */
+  /**
+   * p as the system will resolve it: links followed component by component as far as the path
+   * exists, so {@code link/../x} is the x beside the link's target, as the kernel sees it, not
+   * the x beside the link; below the first missing component the rest is taken as written.
+   */
   static Path real(Path p) {
     Path abs = p.toAbsolutePath();
-    try {
-      if (Files.exists(abs)) return abs.toRealPath();
-    } catch (IOException e) {
-      // fall through to the parent
+    Path cur = abs.getRoot();
+    boolean missing = false;
+    for (Path part : abs) {
+      String n = part.toString();
+      if (n.equals(".")) continue;
+      if (n.equals("..")) {
+        if (cur.getParent() != null) cur = cur.getParent();
+        continue;
+      }
+      cur = cur.resolve(n);
+      if (!missing) {
+        try {
+          cur = cur.toRealPath();
+        } catch (IOException e) {
+          missing = true; // this component does not exist (or is a dangling link): keep it as named
+        }
+      }
     }
-    Path normal = abs.normalize();
-    Path parent = normal.getParent();
-    if (parent == null || normal.getFileName() == null) return normal;
-    try {
-      return real(parent).resolve(normal.getFileName());
-    } catch (RuntimeException e) {
-      return normal;
-    }
+    return cur;
   }
 
   private static boolean same(Path a, Path b) {
@@ -154,8 +165,12 @@ public final class OutputTargets {
     return real(Path.of(""));
   }
 
-  private static Path home() {
-    String h = System.getProperty("user.home");
-    return h == null || h.isBlank() ? null : real(Path.of(h));
+  /** $HOME and the JVM's user.home (they differ under sudo and in services). */
+  private static List<Path> homes() {
+    List<Path> r = new ArrayList<>();
+    for (String h : new String[] {System.getenv("HOME"), System.getProperty("user.home")}) {
+      if (h != null && !h.isBlank() && Path.of(h).isAbsolute()) r.add(real(Path.of(h)));
+    }
+    return r;
   }
 }

@@ -116,6 +116,13 @@ class OutputSafetyCliTest {
         Cli.run("convert", model.toString(), "-o", out.toString(), "--overwrite"));
     assertEquals(withNotes, treeHash(tmp));
     Files.delete(out.resolve("notes.txt"));
+    // Nor is it once a file tftrt wrote has been edited (names alone prove nothing).
+    Path report = out.resolve("report.md");
+    String original = Files.readString(report);
+    Files.writeString(report, original + "my notes on this conversion\n");
+    refused("cannot write " + out + ": it is a folder of files tftrt did not write; name a new or empty folder.",
+        Cli.run("convert", model.toString(), "-o", out.toString(), "--overwrite"));
+    Files.writeString(report, original);
 
     Cli.Result r = Cli.run("convert", model.toString(), "-o", out.toString(), "--overwrite", "--no-verify");
     assertEquals(0, r.code(), r.toString());

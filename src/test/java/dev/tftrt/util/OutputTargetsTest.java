@@ -87,6 +87,18 @@ class OutputTargetsTest {
   }
 
   @Test
+  void dotDotAfterALinkIsResolvedAsTheSystemDoes() throws IOException {
+    // deep -> models/saved, so deep/../g.pb is models/g.pb (the input), not tmp/g.pb.
+    Path deep = Files.createSymbolicLink(tmp.resolve("deep"), model);
+    Path target = tmp.resolve("deep/../g.pb");
+    assertEquals(graph.toRealPath(), OutputTargets.real(target));
+    assertEquals("cannot write " + target + ": it is the input " + graph + ".",
+        refusal(target, OutputTargets.Kind.FILE, true, List.of(graph)));
+    // A new name below it: beside the link's target.
+    assertEquals(model.getParent().toRealPath().resolve("new.pb"), OutputTargets.real(deep.resolve("../new.pb")));
+  }
+
+  @Test
   void aCheckpointsFilesAreInputsOfItsMetaFile() throws IOException {
     Path meta = Files.writeString(tmp.resolve("models/model.meta"), "m");
     Path index = Files.writeString(tmp.resolve("models/model.index"), "i");
