@@ -1,6 +1,5 @@
 package dev.tftrt.convert;
 
-import dev.tftrt.model.TensorNames;
 import dev.tftrt.TftrtException;
 import dev.tftrt.convert.UnsupportedNodesException.Unsupported;
 import dev.tftrt.convert.onnx.GraphProto;
@@ -12,6 +11,7 @@ import dev.tftrt.convert.onnx.ValueInfoProto;
 import dev.tftrt.convert.passes.PruneUnusedPass;
 import dev.tftrt.convert.passes.TransposeCancelPass;
 import dev.tftrt.convert.passes.TransposePushPass;
+import dev.tftrt.model.TensorNames;
 import dev.tftrt.tensor.DTypes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -145,6 +145,9 @@ public final class OnnxExporter {
       }
     }
     for (String o : outputs) {
+      if (!out.isBound(o) && graph.constant(TensorNames.canonical(o)).isEmpty()) {
+        throw new UnproducedOutputException(o, graph.view(TensorNames.node(o)).op());
+      }
       String value = out.value(o);
       if (!value.equals(o)) out.node("Identity").in(value).out(o).emit();
       TensorInfo info = graph.info(o);

@@ -7,6 +7,7 @@ import dev.tftrt.convert.ConverterRegistry;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxExporter;
 import dev.tftrt.convert.TfGraph;
+import dev.tftrt.convert.UnproducedOutputException;
 import dev.tftrt.convert.onnx.ModelProto;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.runtime.OnnxRunner;
@@ -37,7 +38,14 @@ final class RuntimeValidation {
   /** Nodes of s whose ONNX ONNX Runtime refuses, each with the reason; empty when s loads. */
   Map<String, String> rejected(Segment s) {
     Map<String, String> bad = new LinkedHashMap<>();
-    Optional<String> whole = refusal(s.inputs(), s.outputs());
+    Optional<String> whole;
+    try {
+      whole = refusal(s.inputs(), s.outputs());
+    } catch (UnproducedOutputException e) { // read outside the engine, which cannot produce it
+      bad.put(TensorNames.node(e.tensor()), "its output " + TensorNames.index(e.tensor())
+          + " is read outside the engine, and its converter does not produce it, so it stays in TensorFlow.");
+      return bad;
+    }
     if (whole.isEmpty()) return bad;
     for (String n : s.nodes()) {
       List<String> outs = usedOutputs(n, s);

@@ -135,4 +135,41 @@ class RuntimeValidationTest {
       assertEquals(0, p.computeHeavyInEngines()[0]);
     }
   }
+
+  /**
+   * A FusedBatchNorm whose batch statistics (output 1 on) are read outside, here because
+   * nothing reads the node at all (as the fuzzer's duplicated node in DS_CNN_S, seed 1 case
+   * 3764): its converter makes only output 0, so the node stays in TensorFlow instead of an
+   * internal error, and the rest converts.
+   */
+  @Test
+  void aNodeWhoseNeededOutputItsConverterDoesNotMakeStaysInTensorFlow() throws Exception {
+    Path model = batchNormWithUnreadTwin(new Rand(3), tmp);
+    Segmenter.Options one = new Segmenter.Options(1, Integer.MAX_VALUE, Set.of(), Set.of());
+    try (TfModel m = TfModel.load(LoadOptions.of(model))) {
+      Plan p = Plan.make(m, Map.of(), one);
+      String why = p.segments().rejected().get("bn_dup");
+      assertTrue(why != null && why.startsWith("its output ") && why.endsWith(
+          " is read outside the engine, and its converter does not produce it, so it stays in TensorFlow."), String.valueOf(why));
+      assertEquals(1, p.computeHeavyInEngines()[0], "the convolution is still in an engine");
+    }
+  }
+
+  /** x -> Conv2D -> FusedBatchNormV3 -> Relu, and an unread copy of the batch norm. */
+  static Path batchNormWithUnreadTwin(Rand rand, Path dir) throws Exception {
+    TfBuilder b = new TfBuilder();
+    Output<?> x = b.placeholder("x", F32, 1, 5, 5, 2);
+    Output<?> c = b.op("Conv2D").name("conv").in(x, b.constant(rand.floats(3, 3, 2, 3))).attr("T", F32)
+        .attr("strides", new long[] {1, 1, 1, 1}).attr("padding", "SAME").out();
+    Output<?>[] stats = {b.constant(rand.range(0.5, 2, 3)), b.constant(rand.floats(3)), b.constant(rand.floats(3)),
+        b.constant(rand.range(0.5, 2, 3))};
+    for (String name : new String[] {"bn", "bn_dup"}) {
+      b.op("FusedBatchNormV3").name(name).in(c, stats[0], stats[1], stats[2], stats[3]).attr("T", F32).attr("U", F32)
+          .attr("is_training", false).attr("epsilon", 0.001f).build();
+    }
+    b.op("Relu").name("y").in(b.graph().operation("bn").output(0)).attr("T", F32).build();
+    Path p = dir.resolve("bn-twin.pb");
+    Files.write(p, b.graphDef().toByteArray());
+    return p;
+  }
 }
