@@ -337,6 +337,12 @@ public final class CaseGenerator {
     Files.createDirectories(dir.resolve("out/photos"));
     Files.writeString(dir.resolve("out/photos/cat.jpg"), "not a model\n");
     FuzzFiles.copy(seeds.converted.get(1).path(), dir.resolve("out/old_conv"));
+    // The user's files named exactly as a dead run's temporaries and set-aside targets would be
+    // (pid 1 is never a tftrt run): names prove nothing, so they must survive every write.
+    Files.createDirectories(dir.resolve("out/photos/.new.tftrt-1-0000beef.tmp"));
+    Files.writeString(dir.resolve("out/photos/.new.tftrt-1-0000beef.tmp/thesis.tex"), "years of work\n");
+    Files.writeString(dir.resolve("out/photos/.new.tftrt-1-0000cafe.old"), "an old draft\n");
+    Files.writeString(dir.resolve("out/photos/.new.json.tftrt-1-00000001.tmp"), "mine\n");
     String target = r.nextBoolean() ? "convert" : r.nextBoolean() ? "freeze" : "export-onnx";
     String[] places = {"{case}/in/model.pb", "{case}/in", "{case}", "{case}/out/photos", "{case}/out/photos/cat.jpg",
         "{case}/out/old_conv", "", ".", "{case}/in/notes.txt", "{case}/out/photos/new"};
