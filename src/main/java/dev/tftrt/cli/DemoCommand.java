@@ -1,7 +1,7 @@
 package dev.tftrt.cli;
 
 import dev.tftrt.demo.DemoModel;
-import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.FreezeJob;
 import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.runtime.ModelRunner;

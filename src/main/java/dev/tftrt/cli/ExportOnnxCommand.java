@@ -1,6 +1,6 @@
 package dev.tftrt.cli;
 
-import dev.tftrt.convert.ExportJob;
+import dev.tftrt.pipeline.ExportJob;
 import dev.tftrt.convert.UnsupportedNodesException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

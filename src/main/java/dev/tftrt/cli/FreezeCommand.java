@@ -1,6 +1,6 @@
 package dev.tftrt.cli;
 
-import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.FreezeJob;
 import dev.tftrt.runtime.Comparison;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -112,7 +112,7 @@ final class InputOptions {
   private static HostTensor parseValue(TensorSpec spec, String value) {
     if (value.startsWith("@")) {
       Path p = Path.of(value.substring(1));
-      byte[] bytes = dev.tftrt.util.InputFiles.read(p, dev.tftrt.tensor.Memory.MAX_ARRAY, "a string input");
+      byte[] bytes = dev.tftrt.util.InputFiles.read(p, dev.tftrt.util.Memory.MAX_ARRAY, "a string input");
       long[] shape = spec.shape() != null && spec.shape().length == 1 ? new long[] {1} : new long[0];
       return HostTensor.ofStrings(shape, new byte[][] {bytes});
     }

@@ -34,10 +34,10 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter pw = spec.commandLine().getOut();
-    if (dev.tftrt.splice.ConvertedModel.isConverted(model)) {
+    if (dev.tftrt.model.ConvertedModel.isConverted(model)) {
       // A converted folder: show the report written when it was converted.
-      dev.tftrt.splice.ConvertedModel.readManifest(model);
-      Path report = dev.tftrt.splice.ConvertedModel.file(model, json ? "report.json" : "report.md", "the report");
+      dev.tftrt.model.ConvertedModel.readManifest(model);
+      Path report = dev.tftrt.model.ConvertedModel.file(model, json ? "report.json" : "report.md", "the report");
       if (!java.nio.file.Files.exists(report)) {
         throw new dev.tftrt.TftrtException(model + " is a converted model without its " + report.getFileName() + ".");
       }

@@ -74,7 +74,7 @@ public final class Main implements Runnable {
     } catch (OutOfMemoryError e) {
       // picocli passes only Exceptions to the handler above; Errors would end the JVM with exit
       // 1 ("a check failed") and a stack trace. Running out of heap is about the input's size.
-      err.println("tftrt: ran out of memory (" + dev.tftrt.tensor.Memory.human(Runtime.getRuntime().maxMemory())
+      err.println("tftrt: ran out of memory (" + dev.tftrt.util.Memory.human(Runtime.getRuntime().maxMemory())
           + " of Java heap): the model or its inputs are too large for it; give more with -Xmx in TFTRT_JAVA_OPTS.");
       code = BAD_INPUT;
     } catch (StackOverflowError e) {

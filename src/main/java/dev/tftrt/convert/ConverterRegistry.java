@@ -1,6 +1,5 @@
 package dev.tftrt.convert;
 
-import dev.tftrt.convert.ops.StandardConverters;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +14,6 @@ import java.util.TreeSet;
  * go to ONNX (and so to TensorRT): {@link #validate} is what the segmenter asks.
  */
 public final class ConverterRegistry {
-  private static volatile ConverterRegistry standard;
 
   /**
    * Ops that are never candidates, whatever converters a registry holds: they exist for their
@@ -58,18 +56,6 @@ public final class ConverterRegistry {
         }
       }
     }
-  }
-
-  /** The converters shipped with tftrt. */
-  public static ConverterRegistry standard() {
-    ConverterRegistry r = standard;
-    if (r == null) {
-      synchronized (ConverterRegistry.class) {
-        if (standard == null) standard = new ConverterRegistry(StandardConverters.all());
-        r = standard;
-      }
-    }
-    return r;
   }
 
   public Optional<OpConverter> converter(String opType) {

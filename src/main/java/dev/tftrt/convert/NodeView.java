@@ -1,5 +1,7 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.graph.TensorInfo;
+
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;

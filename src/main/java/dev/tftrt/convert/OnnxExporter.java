@@ -1,5 +1,9 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.passes.OnnxPass;
+import dev.tftrt.graph.TensorInfo;
+import dev.tftrt.graph.TensorInfoTable;
+
 import dev.tftrt.TftrtException;
 import dev.tftrt.convert.UnsupportedNodesException.Unsupported;
 import dev.tftrt.convert.onnx.GraphProto;
@@ -45,10 +49,6 @@ public final class OnnxExporter {
   private final Map<String, long[]> inputShapes = new LinkedHashMap<>();
   private final List<OnnxPass> passes = new ArrayList<>(
       List.of(new TransposePushPass(), new TransposeCancelPass(), new PruneUnusedPass()));
-
-  public OnnxExporter() {
-    this(ConverterRegistry.standard());
-  }
 
   public OnnxExporter(ConverterRegistry registry) {
     this.registry = registry;

@@ -1,5 +1,8 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.graph.TensorInfo;
+import dev.tftrt.graph.TensorInfoTable;
+
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.tensor.HostTensor;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package dev.tftrt.model;
 
 import dev.tftrt.TftrtException;
 import dev.tftrt.tensor.DTypes;
-import dev.tftrt.tensor.Memory;
+import dev.tftrt.util.Memory;
 import java.util.Iterator;
 import java.util.Map;
 import org.tensorflow.Graph;

@@ -1,8 +1,8 @@
 package dev.tftrt.optimize;
 
 import dev.tftrt.TftrtException;
-import dev.tftrt.convert.TensorInfo;
-import dev.tftrt.convert.TensorInfoTable;
+import dev.tftrt.graph.TensorInfo;
+import dev.tftrt.graph.TensorInfoTable;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;

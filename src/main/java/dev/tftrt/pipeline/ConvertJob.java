@@ -1,9 +1,10 @@
 package dev.tftrt.pipeline;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import dev.tftrt.TftrtException;
 import dev.tftrt.convert.ConverterRegistry;
 import dev.tftrt.convert.OnnxExporter;
-import dev.tftrt.convert.TensorInfo;
+import dev.tftrt.graph.TensorInfo;
 import dev.tftrt.convert.onnx.ModelProto;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.model.Sidecar;
@@ -19,8 +20,8 @@ import dev.tftrt.runtime.VerificationFailedException;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
-import dev.tftrt.splice.ConvertedModel;
-import dev.tftrt.splice.OwnFolder;
+import dev.tftrt.model.ConvertedModel;
+import dev.tftrt.model.OwnFolder;
 import dev.tftrt.splice.Splicer;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
@@ -95,7 +96,7 @@ public final class ConvertJob {
     checkTarget(o); // before the work, so a refusal costs nothing
     long t0 = System.nanoTime();
     try (TfModel model = TfModel.load(o.load())) {
-      Plan plan = Plan.make(model, o.shapes(), o.segments(), ConverterRegistry.standard(), o.opset());
+      Plan plan = Plan.make(model, o.shapes(), o.segments(), StandardConverters.registry(), o.opset());
       GraphDef g = plan.graph().graphDef();
       Set<String> taken = new HashSet<>();
       for (NodeDef n : g.getNodeList()) taken.add(n.getName());
@@ -142,7 +143,7 @@ public final class ConvertJob {
   }
 
   private static Engine build(Plan plan, Segment s, String name, Options o) {
-    OnnxExporter exporter = new OnnxExporter().opset(o.opset());
+    OnnxExporter exporter = new OnnxExporter(StandardConverters.registry()).opset(o.opset());
     ModelProto onnx = exporter.export(plan.graph(), s.inputs(), s.outputs());
     List<DataType> tin = new ArrayList<>();
     List<DataType> tout = new ArrayList<>();

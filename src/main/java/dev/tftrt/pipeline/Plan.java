@@ -1,9 +1,10 @@
 package dev.tftrt.pipeline;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import dev.tftrt.convert.ConverterRegistry;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxExporter;
-import dev.tftrt.convert.TensorInfoTable;
+import dev.tftrt.graph.TensorInfoTable;
 import dev.tftrt.convert.TfGraph;
 import dev.tftrt.freeze.FreezeResult;
 import dev.tftrt.freeze.Freezer;
@@ -39,7 +40,7 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
       "Conv2DBackpropInput", "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum");
 
   public static Plan make(TfModel model, Map<String, long[]> shapes, Segmenter.Options options) {
-    return make(model, shapes, options, ConverterRegistry.standard(), OnnxExporter.DEFAULT_OPSET);
+    return make(model, shapes, options, StandardConverters.registry(), OnnxExporter.DEFAULT_OPSET);
   }
 
   /**

@@ -4,7 +4,7 @@ import dev.tftrt.TftrtException;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
-import dev.tftrt.tensor.Memory;
+import dev.tftrt.util.Memory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

@@ -14,10 +14,10 @@ public final class Models {
   /** As {@link #open(LoadOptions)}; a converted model runs its engines on backend (null: their own). */
   public static ModelRunner open(LoadOptions o, String backend) {
     boolean tf = !(o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx"))
-        && !dev.tftrt.splice.ConvertedModel.isConverted(o.path());
+        && !dev.tftrt.model.ConvertedModel.isConverted(o.path());
     if (!o.bindings().isEmpty() && !tf) {
       throw new dev.tftrt.TftrtException("--set binds inputs of TensorFlow models; " + o.path()
-          + " is " + (dev.tftrt.splice.ConvertedModel.isConverted(o.path()) ? "a converted model" : "an ONNX model")
+          + " is " + (dev.tftrt.model.ConvertedModel.isConverted(o.path()) ? "a converted model" : "an ONNX model")
           + ": feed the value with --input.");
     }
     if (o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx")) {
@@ -26,7 +26,7 @@ public final class Models {
       }
       return OnnxRunner.open(o.path());
     }
-    if (dev.tftrt.splice.ConvertedModel.isConverted(o.path())) {
+    if (dev.tftrt.model.ConvertedModel.isConverted(o.path())) {
       return new ConvertedRunner(TftrtModel.load(o.path(), backend));
     }
     return new TfRunner(TfModel.load(o));

@@ -10,7 +10,7 @@ import dev.tftrt.runtime.engine.EngineBackend;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.runtime.engine.EngineOp;
 import dev.tftrt.runtime.engine.EngineRegistry;
-import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.model.ConvertedModel;
 import dev.tftrt.tensor.HostTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;

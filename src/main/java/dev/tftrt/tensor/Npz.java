@@ -1,5 +1,7 @@
 package dev.tftrt.tensor;
 
+import dev.tftrt.util.Memory;
+
 import dev.tftrt.TftrtException;
 import java.io.IOException;
 import java.io.InputStream;

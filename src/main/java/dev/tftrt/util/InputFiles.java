@@ -1,7 +1,7 @@
 package dev.tftrt.util;
 
 import dev.tftrt.TftrtException;
-import dev.tftrt.tensor.Memory;
+import dev.tftrt.util.Memory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,5 +1,6 @@
 package dev.tftrt.bench;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import dev.tftrt.convert.OnnxExporter;
 import dev.tftrt.convert.onnx.ModelProto;
 import dev.tftrt.tensor.HostTensor;
@@ -64,7 +65,7 @@ public final class ConvertBenchmark {
   }
 
   private static ModelProto exportDeeplab(GraphDef gd) {
-    return new OnnxExporter().inputShape("sub_2", 1, 513, 513, 3)
+    return new OnnxExporter(StandardConverters.registry()).inputShape("sub_2", 1, 513, 513, 3)
         .export(gd, List.of("sub_2"), List.of("RawSemanticProbabilities", "ResizeBilinear_1"));
   }
 
@@ -74,7 +75,7 @@ public final class ConvertBenchmark {
 
   private static double time(GraphDef g) {
     long t0 = System.nanoTime();
-    new OnnxExporter().export(g, List.of("x"), List.of("out"));
+    new OnnxExporter(StandardConverters.registry()).export(g, List.of("x"), List.of("out"));
     return (System.nanoTime() - t0) / 1e9;
   }
 

@@ -1,6 +1,6 @@
 package dev.tftrt.bench;
 
-import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.FreezeJob;
 import dev.tftrt.model.LoadOptions;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

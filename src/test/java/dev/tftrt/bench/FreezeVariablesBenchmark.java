@@ -1,6 +1,6 @@
 package dev.tftrt.bench;
 
-import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.FreezeJob;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.testing.KerasLikeModels;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tftrt.demo.DemoModel;
-import dev.tftrt.splice.OwnFolder;
+import dev.tftrt.model.OwnFolder;
 import dev.tftrt.testing.Cli;
 import dev.tftrt.testing.TestModels;
 import java.io.IOException;

@@ -1,5 +1,8 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.ops.StandardConverters;
+import dev.tftrt.graph.TensorInfoTable;
+
 import dev.tftrt.model.TensorNames;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,7 +53,7 @@ public final class OnnxCheck {
   private final List<String> outputs = new ArrayList<>();
   private double rtol = 1e-5;
   private double atol = 1e-5;
-  private OnnxExporter exporter = new OnnxExporter();
+  private OnnxExporter exporter = new OnnxExporter(StandardConverters.registry());
   private ModelProto model;
 
   private OnnxCheck(TfBuilder b) {
@@ -110,7 +113,7 @@ public final class OnnxCheck {
   /** What the standard registry says about a node of the built graph. */
   public static Optional<String> validate(TfBuilder b, String node) {
     TfGraph g = TfGraph.of(b.graphDef());
-    return ConverterRegistry.standard().validate(g.view(node));
+    return StandardConverters.registry().validate(g.view(node));
   }
 
   private Map<String, HostTensor> runTf(GraphDef gd) {

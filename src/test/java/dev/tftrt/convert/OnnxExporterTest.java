@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,7 +29,7 @@ class OnnxExporterTest {
   @Test
   void modelHasOpsetIrVersionAndSymbolicBatch() {
     TfBuilder b = chain();
-    ModelProto m = new OnnxExporter().export(b.graphDef(), List.of("x"), List.of("exp"));
+    ModelProto m = new OnnxExporter(StandardConverters.registry()).export(b.graphDef(), List.of("x"), List.of("exp"));
     assertEquals(17, m.getOpsetImport(0).getVersion());
     assertEquals(8, m.getIrVersion());
     assertEquals("x:0", m.getGraph().getInput(0).getName());
@@ -36,7 +37,7 @@ class OnnxExporterTest {
     TensorShapeProto.Dimension batch = m.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0);
     assertEquals("x_d0", batch.getDimParam());
     assertEquals(3, m.getGraph().getNodeCount());
-    assertEquals(15, new OnnxExporter().opset(15).export(b.graphDef(), List.of("x"), List.of("exp"))
+    assertEquals(15, new OnnxExporter(StandardConverters.registry()).opset(15).export(b.graphDef(), List.of("x"), List.of("exp"))
         .getOpsetImport(0).getVersion());
   }
 
@@ -51,7 +52,7 @@ class OnnxExporterTest {
   @Test
   void fixedInputShapeFeedsShapeInference() {
     TfBuilder b = chain();
-    ModelProto m = new OnnxExporter().inputShape("x", 2, 4).export(b.graphDef(), List.of("x"), List.of("exp"));
+    ModelProto m = new OnnxExporter(StandardConverters.registry()).inputShape("x", 2, 4).export(b.graphDef(), List.of("x"), List.of("exp"));
     assertEquals(2, m.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimValue());
     assertEquals(2, m.getGraph().getOutput(0).getType().getTensorType().getShape().getDim(0).getDimValue());
   }
@@ -64,7 +65,7 @@ class OnnxExporterTest {
     Output<?> s = b.op("Transpose").name("transpose").in(x, b.placeholder("perm", DataType.DT_INT32, 2)).attr("T", F32).out();
     b.op("AddV2").name("out").in(s, u).attr("T", F32).build();
     UnsupportedNodesException e = assertThrows(UnsupportedNodesException.class,
-        () -> new OnnxExporter().export(b.graphDef(), List.of("x", "perm"), List.of("out")));
+        () -> new OnnxExporter(StandardConverters.registry()).export(b.graphDef(), List.of("x", "perm"), List.of("out")));
     assertEquals(3, e.nodes().size(), e.getMessage());
     assertEquals("3 nodes do not convert to ONNX: v (Placeholder): it is a graph input that is not "
         + "among the given inputs; uniq (Unique): no converter handles op Unique; transpose (Transpose): "
@@ -75,12 +76,12 @@ class OnnxExporterTest {
   void badTensorNamesAreClearErrors() {
     TfBuilder b = chain();
     TftrtException e = assertThrows(TftrtException.class,
-        () -> new OnnxExporter().export(b.graphDef(), List.of("x"), List.of("nothere")));
+        () -> new OnnxExporter(StandardConverters.registry()).export(b.graphDef(), List.of("x"), List.of("nothere")));
     assertEquals("the output tensor nothere names no node of the graph.", e.getMessage());
     e = assertThrows(TftrtException.class,
-        () -> new OnnxExporter().export(b.graphDef(), List.of("x:3"), List.of("exp")));
+        () -> new OnnxExporter(StandardConverters.registry()).export(b.graphDef(), List.of("x:3"), List.of("exp")));
     assertEquals("the input tensor x:3 does not exist: node x has no output 3.", e.getMessage());
-    e = assertThrows(TftrtException.class, () -> new OnnxExporter().opset(11));
+    e = assertThrows(TftrtException.class, () -> new OnnxExporter(StandardConverters.registry()).opset(11));
     assertEquals("ONNX opset 11 is too old; use 13 or later.", e.getMessage());
   }
 
@@ -104,14 +105,14 @@ class OnnxExporterTest {
     b.op("Identity").name("out").in(y).attr("T", F32).build();
     OnnxCheck c = OnnxCheck.of(b).feed("x", rand.floats(1, 6, 6, 2)).outputs("out").tol(1e-4, 1e-4).run();
     assertEquals(2, c.count("Transpose"));
-    OnnxCheck raw = OnnxCheck.of(b).exporter(new OnnxExporter().passes(List.of()))
+    OnnxCheck raw = OnnxCheck.of(b).exporter(new OnnxExporter(StandardConverters.registry()).passes(List.of()))
         .feed("x", rand.floats(1, 6, 6, 2)).outputs("out").tol(1e-4, 1e-4).run();
     assertEquals(6, raw.count("Transpose"));
   }
 
   @Test
   void everyRegisteredOpHasSignature() {
-    ConverterRegistry r = ConverterRegistry.standard();
+    ConverterRegistry r = StandardConverters.registry();
     for (String op : r.opTypes()) {
       assertTrue(r.converter(op).orElseThrow().opTypes().contains(op));
       r.converter(op).orElseThrow().signature(op);

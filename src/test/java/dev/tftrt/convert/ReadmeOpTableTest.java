@@ -1,5 +1,8 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.ops.OpTable;
+
+import dev.tftrt.convert.ops.StandardConverters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;
@@ -11,8 +14,8 @@ class ReadmeOpTableTest {
   @Test
   void readmeListsExactlyTheRegisteredOps() throws Exception {
     String readme = Files.readString(Path.of("README.md"));
-    String expected = OpTable.replaceIn(readme, ConverterRegistry.standard());
+    String expected = OpTable.replaceIn(readme, StandardConverters.registry());
     assertEquals(expected, readme, "README.md's op table is out of date: regenerate it with "
-        + "java -cp \"target/classes:target/lib/*\" dev.tftrt.convert.OpTable README.md");
+        + "java -cp \"target/classes:target/lib/*\" dev.tftrt.convert.ops.OpTable README.md");
   }
 }

@@ -1,5 +1,8 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.ops.StandardConverters;
+import dev.tftrt.pipeline.ExportJob;
+
 import dev.tftrt.model.TensorNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -93,7 +96,7 @@ class RealModelsTest {
   void mlpFcLayers() throws Exception {
     GraphDef gd = load("mlp-fc-layers/frozen.pb");
     Map<String, HostTensor> feeds = Map.of("X", rand.range(0, 1, 3, 784));
-    ModelProto m = check(gd, new OnnxExporter(), feeds, feeds, List.of("output"), 1e-4, 1e-4);
+    ModelProto m = check(gd, new OnnxExporter(StandardConverters.registry()), feeds, feeds, List.of("output"), 1e-4, 1e-4);
     assertEquals(0, OnnxExporter.countTransposes(m));
   }
 
@@ -104,7 +107,7 @@ class RealModelsTest {
     // the network starts at sub_2, the normalised image padded to 1x513x513x3.
     String cut = "sub_2";
     List<String> outputs = List.of("RawSemanticProbabilities", "ResizeBilinear_1");
-    ModelProto m = new OnnxExporter().inputShape(cut, 1, 513, 513, 3).export(gd, List.of(cut), outputs);
+    ModelProto m = new OnnxExporter(StandardConverters.registry()).inputShape(cut, 1, 513, 513, 3).export(gd, List.of(cut), outputs);
     int transposes = OnnxExporter.countTransposes(m);
     System.out.println("deeplab: " + m.getGraph().getNodeCount() + " ONNX nodes, " + transposes + " transposes left");
     // One into NCHW after the input, one back for each of the two NHWC outputs: the minimum.
@@ -157,11 +160,11 @@ class RealModelsTest {
     feeds.put("X", x);
     feeds.put("keep_prob", keep);
     feeds.put("model/dropout/Floor", mask);
-    ModelProto m = new OnnxExporter().inputShape("keep_prob").export(gd, new ArrayList<>(feeds.keySet()), List.of("output"));
+    ModelProto m = new OnnxExporter(StandardConverters.registry()).inputShape("keep_prob").export(gd, new ArrayList<>(feeds.keySet()), List.of("output"));
     assertClose("output", tf.get("output"), runOnnx(m, feeds).get("output:0"), 1e-4, 1e-5);
     // Without the cut the random op is named as the reason.
     UnsupportedNodesException e = assertThrows(UnsupportedNodesException.class,
-        () -> new OnnxExporter().export(gd, List.of("X", "keep_prob"), List.of("output")));
+        () -> new OnnxExporter(StandardConverters.registry()).export(gd, List.of("X", "keep_prob"), List.of("output")));
     assertTrue(e.nodes().stream().anyMatch(u -> u.op().equals("RandomUniform")), e.getMessage());
   }
 
@@ -169,7 +172,7 @@ class RealModelsTest {
     GraphDef gd = load("kws/" + file);
     HostTensor mfcc = rand.range(-20, 20, 1, frames, 10);
     Map<String, HostTensor> feeds = Map.of("Mfcc", mfcc);
-    check(gd, new OnnxExporter().inputShape("Mfcc", 1, frames, 10), feeds, feeds, List.of("labels_softmax"), 1e-4, 1e-5);
+    check(gd, new OnnxExporter(StandardConverters.registry()).inputShape("Mfcc", 1, frames, 10), feeds, feeds, List.of("labels_softmax"), 1e-4, 1e-5);
   }
 
   @Test
@@ -183,7 +186,7 @@ class RealModelsTest {
   void kwsLstmLoopIsRejectedAndTheHeadConverts() throws Exception {
     GraphDef gd = load("kws/LSTM_S.pb");
     UnsupportedNodesException e = assertThrows(UnsupportedNodesException.class,
-        () -> new OnnxExporter().inputShape("Mfcc", 1, 25, 10).export(gd, List.of("Mfcc"), List.of("labels_softmax")));
+        () -> new OnnxExporter(StandardConverters.registry()).inputShape("Mfcc", 1, 25, 10).export(gd, List.of("Mfcc"), List.of("labels_softmax")));
     assertTrue(e.nodes().stream().anyMatch(u -> u.op().equals("Enter")
         && u.reason().equals("no converter handles op Enter.")), e.getMessage());
     assertTrue(e.nodes().stream().anyMatch(u -> u.op().equals("TensorArrayV3")), e.getMessage());
@@ -191,7 +194,7 @@ class RealModelsTest {
     String exit = "LSTM-Layer/lstm/rnn/while/Exit_3";
     HostTensor mfcc = rand.range(-20, 20, 1, 25, 10);
     Map<String, HostTensor> tf = runTf(gd, Map.of("Mfcc", mfcc), List.of(exit, "labels_softmax"));
-    ModelProto m = new OnnxExporter().export(gd, List.of(exit), List.of("labels_softmax"));
+    ModelProto m = new OnnxExporter(StandardConverters.registry()).export(gd, List.of(exit), List.of("labels_softmax"));
     assertClose("labels_softmax", tf.get("labels_softmax"),
         runOnnx(m, Map.of(exit, tf.get(exit))).get("labels_softmax:0"), 1e-4, 1e-6);
   }

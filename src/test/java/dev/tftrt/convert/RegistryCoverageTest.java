@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,7 @@ class RegistryCoverageTest {
   @Test
   void everyRegisteredOpHasANumericTest() throws Exception {
     Set<String> covered = coveredOps();
-    Set<String> missing = new TreeSet<>(ConverterRegistry.standard().opTypes());
+    Set<String> missing = new TreeSet<>(StandardConverters.registry().opTypes());
     missing.removeAll(covered);
     assertEquals(Set.of(), missing, "registered op types without a @Covers numeric test");
   }
@@ -26,15 +27,15 @@ class RegistryCoverageTest {
   @Test
   void testsCoverOnlyRegisteredOps() throws Exception {
     Set<String> extra = new TreeSet<>(coveredOps());
-    extra.removeAll(ConverterRegistry.standard().opTypes());
+    extra.removeAll(StandardConverters.registry().opTypes());
     extra.remove("Placeholder");
     assertEquals(Set.of(), extra, "@Covers names op types that are not registered");
   }
 
   @Test
   void registryIsLarge() {
-    assertTrue(ConverterRegistry.standard().opTypes().size() >= 50,
-        "registered: " + ConverterRegistry.standard().opTypes().size());
+    assertTrue(StandardConverters.registry().opTypes().size() >= 50,
+        "registered: " + StandardConverters.registry().opTypes().size());
   }
 
   static Set<String> coveredOps() throws Exception {

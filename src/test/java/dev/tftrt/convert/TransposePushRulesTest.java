@@ -1,5 +1,7 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.passes.OnnxPass;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

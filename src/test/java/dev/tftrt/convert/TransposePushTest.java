@@ -1,5 +1,6 @@
 package dev.tftrt.convert;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tftrt.convert.passes.PruneUnusedPass;
@@ -52,12 +53,12 @@ class TransposePushTest {
       // In, and out unless the mean drops H and W: the residual sum's transpose goes below both
       // its readers (Mul, then Concat reading Mul's output too).
       assertEquals(keep ? 2 : 1, c.count("Transpose"), OnnxCheck.describe(c.model()));
-      OnnxCheck single = OnnxCheck.of(b).exporter(new OnnxExporter().passes(List.of(TransposePushPass.singleReadersOnly(),
+      OnnxCheck single = OnnxCheck.of(b).exporter(new OnnxExporter(StandardConverters.registry()).passes(List.of(TransposePushPass.singleReadersOnly(),
           new TransposeCancelPass(), new PruneUnusedPass()))).feed("x", rand.floats(2, 8, 8, 4)).outputs("out").tol(1e-4, 1e-4).run();
       assertEquals(keep ? 4 : 3, single.count("Transpose"), "below single readers only");
       assertEquals(c.count("Transpose"), OnnxExporter.countTransposes(c.model()));
       // Only cancelling direct pairs (the previous pass) leaves the ones around add/mul/concat/pad.
-      OnnxCheck old = OnnxCheck.of(b).exporter(new OnnxExporter().passes(List.of(new TransposeCancelPass(), new PruneUnusedPass())))
+      OnnxCheck old = OnnxCheck.of(b).exporter(new OnnxExporter(StandardConverters.registry()).passes(List.of(new TransposeCancelPass(), new PruneUnusedPass())))
           .feed("x", rand.floats(2, 8, 8, 4)).outputs("out").tol(1e-4, 1e-4).run();
       assertEquals(true, old.count("Transpose") > c.count("Transpose"), "push pass helps: " + old.count("Transpose"));
     }
@@ -101,7 +102,7 @@ class TransposePushTest {
     OnnxCheck c = OnnxCheck.of(b).feed("x", rand.floats(1, 9, 9, 3)).outputs("predictions", "probabilities")
         .tol(1e-4, 1e-5).run();
     assertEquals(2, c.count("Transpose"), OnnxCheck.describe(c.model()));
-    OnnxCheck single = OnnxCheck.of(b).exporter(new OnnxExporter().passes(List.of(TransposePushPass.singleReadersOnly(),
+    OnnxCheck single = OnnxCheck.of(b).exporter(new OnnxExporter(StandardConverters.registry()).passes(List.of(TransposePushPass.singleReadersOnly(),
         new TransposeCancelPass(), new PruneUnusedPass()))).feed("x", rand.floats(1, 9, 9, 3))
         .outputs("predictions", "probabilities").tol(1e-4, 1e-5).run();
     assertEquals(true, single.count("Transpose") > 2, "below single readers only: " + single.count("Transpose"));

@@ -1,5 +1,7 @@
 package dev.tftrt.freeze;
 
+import dev.tftrt.pipeline.FreezeJob;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,7 @@
 package dev.tftrt.freeze;
 
+import dev.tftrt.pipeline.FreezeJob;
+
 import static dev.tftrt.testing.TestModels.TWO_OUT_HIDDEN;
 import static dev.tftrt.testing.TestModels.TWO_OUT_INPUT;
 import static dev.tftrt.testing.TestModels.TWO_OUT_TOTAL;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.FreezeJob;
 import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.segment.Segmenter;
 import dev.tftrt.tensor.HostTensor;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tftrt.demo.DemoModel;
-import dev.tftrt.freeze.FreezeJob;
+import dev.tftrt.pipeline.FreezeJob;
 import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.testing.KerasLikeModels;
 import dev.tftrt.testing.TestModels;

@@ -18,7 +18,7 @@ import dev.tftrt.runtime.Verification;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.runtime.engine.EngineOp;
 import dev.tftrt.segment.Segmenter;
-import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.model.ConvertedModel;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.tensor.Wav;
 import dev.tftrt.testing.TestModels;

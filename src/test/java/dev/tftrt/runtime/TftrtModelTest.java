@@ -10,7 +10,7 @@ import dev.tftrt.demo.DemoModel;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.runtime.engine.EngineNode;
-import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.model.ConvertedModel;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.testing.TestModels;
 import java.nio.file.Files;

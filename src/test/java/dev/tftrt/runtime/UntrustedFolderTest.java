@@ -9,7 +9,7 @@ import dev.tftrt.TftrtException;
 import dev.tftrt.demo.DemoModel;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.pipeline.ConvertJob;
-import dev.tftrt.splice.ConvertedModel;
+import dev.tftrt.model.ConvertedModel;
 import dev.tftrt.testing.Cli;
 import dev.tftrt.testing.TestModels;
 import java.io.RandomAccessFile;

@@ -5,7 +5,7 @@ import dev.tftrt.convert.HostArrays;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
 import dev.tftrt.convert.Signature;
-import dev.tftrt.convert.TensorInfo;
+import dev.tftrt.graph.TensorInfo;
 import dev.tftrt.tensor.HostTensor;
 import java.util.Arrays;
 import java.util.Optional;

@@ -2,7 +2,7 @@ package dev.tftrt.convert.ops;
 
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
-import dev.tftrt.convert.TensorInfo;
+import dev.tftrt.graph.TensorInfo;
 import java.util.Optional;
 
 /**

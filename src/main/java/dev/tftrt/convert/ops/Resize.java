@@ -4,7 +4,7 @@ import dev.tftrt.convert.BaseConverter;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxEmitter;
 import dev.tftrt.convert.Signature;
-import dev.tftrt.convert.TensorInfo;
+import dev.tftrt.graph.TensorInfo;
 import java.util.Optional;
 import org.tensorflow.proto.DataType;
 

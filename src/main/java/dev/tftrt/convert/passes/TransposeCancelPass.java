@@ -1,6 +1,6 @@
 package dev.tftrt.convert.passes;
 
-import dev.tftrt.convert.OnnxPass;
+import dev.tftrt.convert.passes.OnnxPass;
 import dev.tftrt.convert.onnx.AttributeProto;
 import dev.tftrt.convert.onnx.GraphProto;
 import dev.tftrt.convert.onnx.NodeProto;

@@ -207,7 +207,7 @@ class NewOpsTest extends ConverterTest {
         OnnxCheck.validate(b, "check").orElseThrow());
     assertEquals("NoOp only orders other nodes through control edges and computes nothing to convert.",
         OnnxCheck.validate(b, "noop").orElseThrow());
-    assertTrue(ConverterRegistry.standard().opTypes().stream().noneMatch(o -> o.equals("Assert") || o.equals("NoOp")));
+    assertTrue(StandardConverters.registry().opTypes().stream().noneMatch(o -> o.equals("Assert") || o.equals("NoOp")));
     dev.tftrt.convert.BaseConverter assertConverter = new dev.tftrt.convert.BaseConverter() {
       {
         register(dev.tftrt.convert.Signature.builder().tensor("input").build(), "Assert");
@@ -235,7 +235,7 @@ class NewOpsTest extends ConverterTest {
       Output<?> size = b.op("StridedSlice").in(b.ints(1, 6, 8, 1), b.ints(1), b.ints(3), b.ints(1)).attr("T", I32)
           .attr("Index", I32).out();
       b.op("ResizeBilinear").name("resized").in(img, size).attr("T", F32).attr("half_pixel_centers", true).build();
-      OnnxCheck.of(b).exporter(new OnnxExporter().opset(opset)).feed("x", rand.floats(2, 12))
+      OnnxCheck.of(b).exporter(new OnnxExporter(StandardConverters.registry()).opset(opset)).feed("x", rand.floats(2, 12))
           .outputs("reshaped", "resized").tol(TOL, TOL).run();
     }
   }

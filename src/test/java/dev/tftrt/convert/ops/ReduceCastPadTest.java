@@ -27,7 +27,7 @@ class ReduceCastPadTest extends ConverterTest {
       b.op("ArgMax").name("argmax").in(x, b.scalarInt(-1)).attr("T", F32).attr("Tidx", I32).attr("output_type", I32).build();
       b.op("ArgMin").name("argmin").in(x, b.scalarInt(1)).attr("T", F32).attr("Tidx", I32)
           .attr("output_type", DataType.DT_INT64).build();
-      OnnxCheck.of(b).exporter(new OnnxExporter().opset(opset)).feed("x", rand.floats(2, 4, 5))
+      OnnxCheck.of(b).exporter(new OnnxExporter(StandardConverters.registry()).opset(opset)).feed("x", rand.floats(2, 4, 5))
           .outputs("Mean", "Sum", "Max", "Min", "Prod", "Mean_none", "Sum_none", "argmax", "argmin").tol(1e-5, 1e-6).run();
     }
     TfBuilder b = new TfBuilder();

@@ -1,5 +1,6 @@
 package dev.tftrt.runtime.backend;
 
+import dev.tftrt.convert.ops.StandardConverters;
 import dev.tftrt.testing.TfGraphs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -91,7 +92,7 @@ final class BackendGraphs {
     }
 
     byte[] onnx() {
-      return new OnnxExporter().export(original, inputs, outputs).toByteArray();
+      return new OnnxExporter(StandardConverters.registry()).export(original, inputs, outputs).toByteArray();
     }
 
     /** The segment as the splicer writes it: tftrt_input_i Placeholders, tftrt_output_i Identities. */

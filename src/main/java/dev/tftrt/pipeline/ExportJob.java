@@ -1,4 +1,7 @@
-package dev.tftrt.convert;
+package dev.tftrt.pipeline;
+
+import dev.tftrt.convert.ops.StandardConverters;
+import dev.tftrt.convert.OnnxExporter;
 
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.convert.onnx.ModelProto;
@@ -64,7 +67,7 @@ public final class ExportJob {
       if (!o.shapes().isEmpty()) dev.tftrt.model.GraphChecks.checkAtShapes(graph, model.path() + " at the input shapes given");
       PassContext ctx = PassContext.of(tensors(frozen.inputs()), tensors(frozen.outputs()));
       Optimizer.Result optimized = Optimizer.defaultPipeline().run(graph, ctx);
-      OnnxExporter exporter = new OnnxExporter().opset(o.opset());
+      OnnxExporter exporter = new OnnxExporter(StandardConverters.registry()).opset(o.opset());
       for (TensorSpec in : frozen.inputs()) {
         long[] s = shapeFor(in, o.shapes());
         if (s != null) exporter.inputShape(in.tensor(), s);

@@ -1,4 +1,7 @@
-package dev.tftrt.freeze;
+package dev.tftrt.pipeline;
+
+import dev.tftrt.freeze.FreezeResult;
+import dev.tftrt.freeze.Freezer;
 
 import dev.tftrt.TftrtException;
 import dev.tftrt.model.LoadOptions;

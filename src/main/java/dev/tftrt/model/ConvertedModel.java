@@ -1,4 +1,4 @@
-package dev.tftrt.splice;
+package dev.tftrt.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,4 +1,4 @@
-package dev.tftrt.convert;
+package dev.tftrt.convert.passes;
 
 import dev.tftrt.convert.onnx.GraphProto;
 

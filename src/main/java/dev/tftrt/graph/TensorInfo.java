@@ -1,4 +1,4 @@
-package dev.tftrt.convert;
+package dev.tftrt.graph;
 
 import dev.tftrt.tensor.DTypes;
 import java.util.Arrays;

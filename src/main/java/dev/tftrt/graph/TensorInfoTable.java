@@ -1,4 +1,4 @@
-package dev.tftrt.convert;
+package dev.tftrt.graph;
 
 import dev.tftrt.model.GraphChecks;
 import dev.tftrt.model.TensorNames;

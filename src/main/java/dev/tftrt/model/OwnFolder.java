@@ -1,4 +1,4 @@
-package dev.tftrt.splice;
+package dev.tftrt.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.tftrt.tensor;
+package dev.tftrt.util;
 
 import dev.tftrt.TftrtException;
 import java.lang.management.ManagementFactory;
