@@ -76,7 +76,7 @@ final class RuntimeValidation {
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT); // loading checks it; no need to optimize
-      try (OrtSession ignored = OnnxRunner.environment().createSession(m.toByteArray(), so)) {
+      try (OrtSession ignored = dev.tftrt.runtime.ort.Ort.environment().createSession(m.toByteArray(), so)) {
         return Optional.empty();
       }
     } catch (OrtException e) {

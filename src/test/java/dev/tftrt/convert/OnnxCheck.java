@@ -182,7 +182,7 @@ public final class OnnxCheck {
   }
 
   static DataType tfType(OnnxJavaType t) {
-    return dev.tftrt.runtime.OnnxRunner.dtype(t, t.name());
+    return dev.tftrt.runtime.ort.Ort.dtype(t, t.name());
   }
 
 

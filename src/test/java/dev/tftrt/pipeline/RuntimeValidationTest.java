@@ -95,7 +95,7 @@ class RuntimeValidationTest {
   }
 
   private static void assertLoads(byte[] onnx) throws Exception {
-    try (OrtSession s = OnnxRunner.environment().createSession(onnx)) {
+    try (OrtSession s = dev.tftrt.runtime.ort.Ort.environment().createSession(onnx)) {
       assertTrue(s.getNumInputs() > 0);
     }
   }

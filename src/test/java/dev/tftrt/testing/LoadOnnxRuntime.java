@@ -7,6 +7,6 @@ public final class LoadOnnxRuntime {
   private LoadOnnxRuntime() {}
 
   public static void main(String[] args) {
-    System.out.println("onnxruntime " + OnnxRunner.environment().getVersion());
+    System.out.println("onnxruntime " + dev.tftrt.runtime.ort.Ort.environment().getVersion());
   }
 }

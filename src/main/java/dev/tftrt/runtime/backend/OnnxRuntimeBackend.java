@@ -76,11 +76,11 @@ public final class OnnxRuntimeBackend implements EngineBackend {
     }
     OrtSession s;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-      so.setSessionLogLevel(dev.tftrt.runtime.OnnxRunner.logLevel());
-      s = OnnxRunner.environment().createSession(node.onnx().toByteArray(), so);
+      so.setSessionLogLevel(dev.tftrt.runtime.ort.Ort.logLevel());
+      s = dev.tftrt.runtime.ort.Ort.environment().createSession(node.onnx().toByteArray(), so);
     } catch (OrtException | RuntimeException e) {
       throw new TftrtException(where + " carries an ONNX model that ONNX Runtime cannot load: "
-          + dev.tftrt.runtime.OrtErrors.why(e) + ".", e);
+          + dev.tftrt.runtime.ort.OrtErrors.why(e) + ".", e);
     }
     try {
       Map<String, NodeInfo> ins = s.getInputInfo();
@@ -98,7 +98,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
       }
       if (e instanceof TftrtException t) throw t;
       throw new TftrtException(where + " carries an ONNX model whose inputs and outputs ONNX "
-          + "Runtime cannot describe: " + dev.tftrt.runtime.OrtErrors.why(e) + ".", e);
+          + "Runtime cannot describe: " + dev.tftrt.runtime.ort.OrtErrors.why(e) + ".", e);
     }
     this.session = s;
   }
@@ -119,7 +119,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
       DataType onnx;
       try {
         onnx = ti.type == OnnxJavaType.UNKNOWN || ti.type == OnnxJavaType.STRING
-            ? DataType.DT_INVALID : OnnxRunner.dtype(ti.type, e.getKey());
+            ? DataType.DT_INVALID : dev.tftrt.runtime.ort.Ort.dtype(ti.type, e.getKey());
       } catch (TftrtException unsupported) {
         onnx = DataType.DT_INVALID;
       }
@@ -129,7 +129,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
             + " '" + e.getKey() + "' is " + (onnx == DataType.DT_INVALID ? ti.type.toString()
             : DTypes.name(onnx)) + ".");
       }
-      types[i] = OnnxRunner.javaType(declared.get(i));
+      types[i] = dev.tftrt.runtime.ort.Ort.javaType(declared.get(i));
       i++;
     }
     return types;
@@ -159,7 +159,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
   @Override
   public void run(EngineCall call) throws Exception {
     if (closed) throw new IllegalStateException("the onnxruntime backend is closed");
-    OrtEnvironment env = OnnxRunner.environment();
+    OrtEnvironment env = dev.tftrt.runtime.ort.Ort.environment();
     int n = inputNames.length;
     if (call.numInputs() != n) {
       throw new IllegalStateException("the call has " + call.numInputs() + " inputs, the ONNX "
@@ -194,7 +194,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
       }
     } catch (OrtException e) {
       throw new TftrtException("engine node '" + node.name() + "': ONNX Runtime failed: "
-          + dev.tftrt.runtime.OrtErrors.why(e) + ".", e);
+          + dev.tftrt.runtime.ort.OrtErrors.why(e) + ".", e);
     } finally {
       for (OnnxTensor t : feeds.values()) t.close();
       for (OnnxTensor t : pinned) t.close();

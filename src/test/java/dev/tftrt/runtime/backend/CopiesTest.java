@@ -20,7 +20,7 @@ class CopiesTest {
     ByteBuffer b = ByteBuffer.allocateDirect(6 * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < 6; i++) b.putFloat(i * 4, i);
     ByteBuffer in = b.asReadOnlyBuffer().order(ByteOrder.nativeOrder());
-    try (OnnxTensor t = OnnxTensor.createTensor(OnnxRunner.environment(), in, new long[] {2, 3},
+    try (OnnxTensor t = OnnxTensor.createTensor(dev.tftrt.runtime.ort.Ort.environment(), in, new long[] {2, 3},
         OnnxJavaType.FLOAT)) {
       assertFalse(t.ownsBuffer(), "ONNX Runtime copied a direct buffer");
       b.putFloat(5 * 4, 42f); // a change to the memory shows through: it is the same memory

@@ -1,4 +1,4 @@
-package dev.tftrt.runtime;
+package dev.tftrt.runtime.ort;
 
 import ai.onnxruntime.OrtException;
 
