@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Benchmarks a model, alone or against a baseline: for each batch size, warm-up calls, then
  * measured calls from {@code threads} concurrent callers, each call timed from host tensors in to
- * host tensors out (so both sides pay the same copies). With a baseline, the two are measured one
- * after the other at each batch size on the same inputs, and their outputs compared once.
+ * host tensors out (so both sides pay the same copies). With a baseline, the two take turns at
+ * each batch size, in rounds, on the same inputs, and their outputs are compared once.
  */
 public final class Bench {
   private Bench() {}
@@ -48,7 +48,6 @@ public final class Bench {
     List<BenchResult.BatchRun> runsA = new ArrayList<>();
     List<BenchResult.BatchRun> runsB = new ArrayList<>();
     List<BenchResult.Agreement> agreement = new ArrayList<>();
-    StageSplit.Collector collector = new StageSplit.Collector();
     for (Integer b : batches) {
       Map<String, HostTensor> feeds = BatchFeeds.make(model, given, o.shapes(), b, o.seed());
       Map<String, HostTensor> ra = model.run(feeds); // also the first warm-up call
@@ -62,8 +61,13 @@ public final class Bench {
         Map<String, HostTensor> rb = baseline.run(feedsB);
         agreement.add(new BenchResult.Agreement(b, compare(model, ra, rb, match, o)));
       }
-      runsA.add(measure(model, feeds, b, o, collector));
-      if (baseline != null) runsB.add(measure(baseline, feedsB, b, o, collector));
+      if (baseline == null) {
+        runsA.add(measure(List.of(model), List.of(feeds), b, o).get(0));
+      } else {
+        List<BenchResult.BatchRun> both = measure(List.of(model, baseline), List.of(feeds, feedsB), b, o);
+        runsA.add(both.get(0));
+        runsB.add(both.get(1));
+      }
     }
     List<BenchResult.ModelRun> models = new ArrayList<>();
     models.add(new BenchResult.ModelRun(model.describe(), "model", backends(model), runsA));
@@ -83,48 +87,89 @@ public final class Bench {
     return Comparison.compare(names, ra, reference, o.rtol(), o.atol());
   }
 
-  /** Warm-up, then the measured calls; the stage split is collected during the latter only. */
-  static BenchResult.BatchRun measure(ModelRunner runner, Map<String, HostTensor> feeds, Integer batch,
-      BenchOptions o, StageSplit.Collector collector) {
+  /**
+   * Rounds a comparison's measured calls are split into, alternating the model and the baseline,
+   * so that a change in the machine's load during the benchmark hits both alike.
+   */
+  static final int ROUNDS = 5;
+
+  /** One model's measurement at one batch size, accumulated over rounds. */
+  private static final class Meter {
+    final ModelRunner runner;
+    final Map<String, HostTensor> feeds;
+    final StageSplit.Collector collector = new StageSplit.Collector();
+    final List<double[]> latencies = new ArrayList<>();
+    double seconds;
+
+    Meter(ModelRunner runner, Map<String, HostTensor> feeds) {
+      this.runner = runner;
+      this.feeds = feeds;
+    }
+
+    BenchResult.BatchRun result(Integer batch) {
+      double[] all = latencies.stream().flatMapToDouble(Arrays::stream).toArray();
+      if (all.length == 0) throw new TftrtException("the measurement was over before one call of " + runner.describe() + " finished.");
+      int items = batch == null ? 1 : batch;
+      return new BenchResult.BatchRun(batch, BatchFeeds.shapes(feeds), all.length, seconds, LatencyStats.of(all),
+          all.length / seconds, (double) all.length * items / seconds, all, collector.perCall(all.length));
+    }
+  }
+
+  /**
+   * Warm-up for each, then the measured calls: all at once for one model; for several, in
+   * {@link #ROUNDS} rounds taking turns. Stage times are collected during measured calls only.
+   */
+  static List<BenchResult.BatchRun> measure(List<ModelRunner> runners, List<Map<String, HostTensor>> feeds,
+      Integer batch, BenchOptions o) {
     ExecutorService pool = Executors.newFixedThreadPool(o.threads(), r -> {
       Thread t = new Thread(r, "tftrt-bench");
       t.setDaemon(true);
       return t;
     });
     try {
-      AtomicInteger warm = new AtomicInteger(o.warmup());
-      all(pool, o.threads(), () -> {
-        while (warm.getAndDecrement() > 0) runner.run(feeds);
-        return null;
-      });
-      collector.reset();
-      EngineTimings.install(collector);
-      AtomicInteger left = new AtomicInteger(o.iterations());
-      long start = System.nanoTime();
-      long deadline = o.seconds() > 0 ? start + (long) (o.seconds() * 1e9) : Long.MAX_VALUE;
-      List<double[]> perThread;
-      try {
-        perThread = all(pool, o.threads(), () -> {
-          List<Double> mine = new ArrayList<>();
-          // A duration: call until it is up (a call under way then finishes); a count: share it out.
-          while (o.seconds() > 0 ? System.nanoTime() < deadline : left.getAndDecrement() > 0) {
-            long t0 = System.nanoTime();
-            runner.run(feeds);
-            mine.add((System.nanoTime() - t0) / 1e6);
-          }
-          return mine.stream().mapToDouble(Double::doubleValue).toArray();
+      List<Meter> meters = new ArrayList<>();
+      for (int i = 0; i < runners.size(); i++) meters.add(new Meter(runners.get(i), feeds.get(i)));
+      for (Meter m : meters) {
+        AtomicInteger warm = new AtomicInteger(o.warmup());
+        all(pool, o.threads(), () -> {
+          while (warm.getAndDecrement() > 0) m.runner.run(m.feeds);
+          return null;
         });
-      } finally {
-        EngineTimings.install(null);
       }
-      double wall = (System.nanoTime() - start) / 1e9;
-      double[] all = perThread.stream().flatMapToDouble(Arrays::stream).toArray();
-      if (all.length == 0) throw new TftrtException("--seconds " + o.seconds() + " was over before one call of " + runner.describe() + " finished.");
-      int items = batch == null ? 1 : batch;
-      return new BenchResult.BatchRun(batch, BatchFeeds.shapes(feeds), all.length, wall, LatencyStats.of(all),
-          all.length / wall, (double) all.length * items / wall, all, collector.perCall(all.length));
+      int rounds = meters.size() == 1 ? 1 : o.seconds() > 0 ? ROUNDS : Math.min(ROUNDS, o.iterations());
+      for (int round = 0; round < rounds; round++) {
+        // A count: round k gets its share (the first ones one more); a duration: an equal slice.
+        int calls = o.seconds() > 0 ? 0 : o.iterations() / rounds + (round < o.iterations() % rounds ? 1 : 0);
+        for (Meter m : meters) timed(pool, m, calls, o.seconds() / rounds, o.threads());
+      }
+      List<BenchResult.BatchRun> r = new ArrayList<>();
+      for (Meter m : meters) r.add(m.result(batch));
+      return r;
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** calls measured calls (or, when 0, calls for seconds) of m from threads callers. */
+  private static void timed(ExecutorService pool, Meter m, int calls, double seconds, int threads) {
+    AtomicInteger left = new AtomicInteger(calls);
+    EngineTimings.install(m.collector);
+    long start = System.nanoTime();
+    long deadline = calls == 0 ? start + (long) (seconds * 1e9) : Long.MAX_VALUE;
+    try {
+      m.latencies.addAll(all(pool, threads, () -> {
+        List<Double> mine = new ArrayList<>();
+        // A duration: call until it is up (a call under way then finishes); a count: share it out.
+        while (calls == 0 ? System.nanoTime() < deadline : left.getAndDecrement() > 0) {
+          long t0 = System.nanoTime();
+          m.runner.run(m.feeds);
+          mine.add((System.nanoTime() - t0) / 1e6);
+        }
+        return mine.stream().mapToDouble(Double::doubleValue).toArray();
+      }));
+    } finally {
+      EngineTimings.install(null);
+      m.seconds += (System.nanoTime() - start) / 1e9;
     }
   }
 

@@ -48,6 +48,7 @@ class BenchTest {
     final long sleepMs;
     final boolean timed;
     final AtomicInteger calls = new AtomicInteger();
+    java.util.Queue<String> log;
     volatile HostTensor lastFeed;
 
     Fake(long[] shape, float offset, long sleepMs, boolean timed) {
@@ -71,6 +72,7 @@ class BenchTest {
 
     public Map<String, HostTensor> run(Map<String, HostTensor> feeds) {
       calls.incrementAndGet();
+      if (log != null) log.add(describe());
       HostTensor x = feeds.get("x");
       lastFeed = x;
       if (sleepMs > 0) {
@@ -186,6 +188,22 @@ class BenchTest {
     String table = table(r);
     assertTrue(table.contains("OUT OF TOLERANCE"), table);
     assertTrue(table.contains("speed-up"), table);
+  }
+
+  @Test
+  void aModelAndItsBaselineTakeTurnsInRoundsAndEachGetsItsCalls() {
+    Fake model = new Fake(new long[] {-1, 4}, 1, 0, false);
+    Fake base = new Fake(new long[] {-1, 4}, 0, 0, false);
+    java.util.Queue<String> log = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    model.log = log;
+    base.log = log;
+    BenchResult r = Bench.run(model, base, Map.of(), BenchOptions.defaults().withIterations(7).withWarmup(0), NO_GPU);
+    assertEquals(7, r.models().get(0).batches().get(0).calls());
+    assertEquals(7, r.models().get(1).batches().get(0).calls());
+    List<String> order = List.copyOf(log).subList(2, 16); // after one call each for the outputs
+    int turns = 0;
+    for (int i = 1; i < order.size(); i++) if (!order.get(i).equals(order.get(i - 1))) turns++;
+    assertEquals(2 * Bench.ROUNDS - 1, turns, "model and baseline alternate in rounds: " + order);
   }
 
   @Test
