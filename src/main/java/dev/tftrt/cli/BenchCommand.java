@@ -26,9 +26,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Measures a model's latency (min, median, p90, p95, p99, max) and throughput per batch",
-        "size; with --vs, also a baseline's on the same inputs, the speed-up and the outputs'",
-        "agreement. Inputs not given with --input are seeded random values."})
+    description = {"Measures a model's latency (min, median, p90, p95, p99, max) and",
+        "throughput per batch size; with --vs, also a baseline's on the same inputs,",
+        "the speed-up and the outputs' agreement. Inputs not given with --input are",
+        "seeded random values (--random is implied)."})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "Any model tftrt runs (a converted folder, say).")
   Path model;
