@@ -15,6 +15,10 @@ public final class BenchTable {
         m.tensorflow(), m.onnxRuntime());
     List<BenchResult.ModelRun> models = r.models();
     for (BenchResult.ModelRun mr : models) out.printf("%-9s %s (%s)%n", mr.role() + ":", mr.model(), mr.backends());
+    if (m.gpu() && models.stream().noneMatch(x -> x.backends().contains("tensorrt"))) {
+      // A GPU in the header must not pass CPU figures off as GPU ones.
+      out.println("note: nothing here runs on TensorRT, so these are CPU figures despite the GPU");
+    }
     out.printf("%d warm-up call(s), then %s, %d thread(s); latency per call in ms, host inputs to host outputs%n",
         o.warmup(), o.seconds() > 0 ? String.format("%.3g s of calls", o.seconds()) : o.iterations() + " measured calls",
         o.threads());

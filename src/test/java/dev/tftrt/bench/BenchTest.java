@@ -173,6 +173,27 @@ class BenchTest {
   }
 
   @Test
+  void aGpuWithOnlyCpuBackendsIsSaidToGiveCpuFigures() {
+    GpuStatus gpu = new GpuStatus() {
+      public boolean available() {
+        return true;
+      }
+
+      public String description() {
+        return "NVIDIA H200, 143771 MiB, driver 580.65.06";
+      }
+
+      public String reason() {
+        return null;
+      }
+    };
+    String table = table(Bench.run(new Fake(new long[] {-1, 4}, 0, 0, false), null, Map.of(),
+        BenchOptions.defaults().withIterations(1), gpu));
+    assertTrue(table.startsWith("tftrt bench: GPU: NVIDIA H200, 143771 MiB, driver 580.65.06\n"), table);
+    assertTrue(table.contains("note: nothing here runs on TensorRT, so these are CPU figures despite the GPU"), table);
+  }
+
+  @Test
   void aBaselineGivesSpeedUpAndAgreement() {
     Fake model = new Fake(new long[] {-1, 4}, 0.5f, 0, false);
     Fake base = new Fake(new long[] {-1, 4}, 0, 20, false);
