@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {FreezeCommand.class, ExportOnnxCommand.class, ConvertCommand.class, InspectCommand.class,
         RunCommand.class,
         CompareCommand.class,
+        BenchCommand.class,
         DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
