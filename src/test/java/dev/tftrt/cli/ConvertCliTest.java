@@ -301,7 +301,7 @@ class ConvertCliTest {
     Path dir = demoConverted();
     assertEquals("", convertDemo.err());
     assertEquals(List.of("converted.json", "converted.pb", "frozen.json", "frozen.pb", "report.json", "report.md",
-        "saved_model.pb", "segments", "tftrt.json"), TestModels.listing(dir));
+        "saved_model.pb", "segments", "tftrt.json", "tftrt.sha256"), TestModels.listing(dir));
     assertEquals(List.of("TftrtEngine_0.onnx"), TestModels.listing(dir.resolve("segments")));
     assertEquals(List.of("demo_converted", "demo_saved_model"), TestModels.listing(shared)); // no temporaries
     String out = convertDemo.out();
