@@ -63,8 +63,8 @@ public final class Outputs implements AutoCloseable {
     Tensor t = get(name).orElseThrow(() -> new TftrtException(shown + " has no output '" + name
         + "'; its outputs are " + String.join(", ", names) + "."));
     if (!type.isInstance(t)) {
-      throw new TftrtException("output '" + name + "' of " + shown + " is a " + t.getClass().getSimpleName()
-          + ", not a " + type.getSimpleName() + ".");
+      throw new TftrtException("output '" + name + "' of " + shown + " is a "
+          + dev.tftrt.tensor.DTypes.name(t.dataType()) + " tensor, not a " + type.getSimpleName() + ".");
     }
     return type.cast(t);
   }
