@@ -49,18 +49,25 @@ public final class ConcurrentEnginesBenchmark {
 
     Map<String, HostTensor> wav = Map.of("wav_data", HostTensor.ofStrings(new long[0],
         new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
+    boolean outsideLoops = args.length > 6 && args[6].equals("outside-loops");
     if (!Files.exists(converted)) {
-      ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), converted).given(wav).build());
+      ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(wav);
+      if (outsideLoops) b.segments(outsideLoops(model));
+      ConvertJob.Report r = ConvertJob.run(b.build());
       System.out.printf("converted %s: %d engine(s), verified %s%n", model, r.engines().size(), r.verification().passed());
     }
     String[] o = ort.split(":");
-    OrtOptions options = OrtOptions.defaults().withSharedPool(o[0].equals("shared"))
-        .withIntraOpThreads(Integer.parseInt(o[1]));
+    TftrtModel.Options load = TftrtModel.Options.defaults();
+    if (o[0].equals("tensorflow")) {
+      load = load.withBackend(dev.tftrt.runtime.backend.Backend.TENSORFLOW);
+    } else {
+      load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1])));
+    }
     System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores%n", threads, seconds, ort,
         Runtime.getRuntime().availableProcessors());
 
     try (TfModel original = TfModel.load(LoadOptions.of(model));
-        TftrtModel conv = TftrtModel.load(converted, TftrtModel.Options.defaults().withOrt(options));
+        TftrtModel conv = TftrtModel.load(converted, load);
         Tensor in = wav.get("wav_data").toTensor()) {
       System.out.println("engines: " + conv.backends());
       TensorSpec input = original.inputs().get(0);
@@ -83,6 +90,21 @@ public final class ConcurrentEnginesBenchmark {
       double mb = median(b);
       System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx%n", ma, mb, mb / ma);
     }
+  }
+
+  /**
+   * Segments with no node inside a TF1 while loop (names under ".../while/"): an engine there runs
+   * once per iteration, and on the CPU each engine call costs more than the few ops it replaces.
+   */
+  static dev.tftrt.segment.Segmenter.Options outsideLoops(Path model) {
+    java.util.Set<String> inLoops = new java.util.HashSet<>();
+    try (TfModel m = TfModel.load(LoadOptions.of(model))) {
+      for (org.tensorflow.proto.NodeDef n : m.graphDef().getNodeList()) {
+        if (n.getName().contains("/while/")) inLoops.add(n.getName());
+      }
+    }
+    dev.tftrt.segment.Segmenter.Options d = dev.tftrt.segment.Segmenter.Options.defaults();
+    return new dev.tftrt.segment.Segmenter.Options(d.minSegmentSize(), d.maxEngines(), d.excludeOps(), inLoops);
   }
 
   interface Call {
