@@ -23,6 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.StdArrays;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -34,7 +35,7 @@ import org.tensorflow.types.TInt32;
 class OutputsByNameTest {
   @TempDir Path tmp;
 
-  /** The README's example, word for word but for the folder. */
+  /** The README's example, word for word but for the folder (tensorOf(Shape) alone leaves the memory unset). */
   @Test
   void theReadmeExampleReadsProbabilitiesByName() throws Exception {
     Path saved = tmp.resolve("saved");
@@ -42,7 +43,7 @@ class OutputsByNameTest {
     Path dir = tmp.resolve("converted");
     ConvertJob.run(ConvertJob.Options.of(LoadOptions.of(saved), dir));
     try (TftrtModel model = TftrtModel.load(dir)) {
-      try (TFloat32 image = TFloat32.tensorOf(Shape.of(1, 16, 16, 3));
+      try (TFloat32 image = TFloat32.tensorOf(StdArrays.ndCopyOf(new float[1][16][16][3]));
           Outputs out = model.call(Map.of("image", image))) {
         TFloat32 probabilities = (TFloat32) out.get("probabilities").orElseThrow();
         assertEquals(Shape.of(1, 10), probabilities.shape());
