@@ -90,7 +90,7 @@ final class BatchFeeds {
     }
     int rowBytes = Math.toIntExact(perRow * DTypes.byteSize(t.dtype()));
     long total = (long) rowBytes * batch;
-    dev.tftrt.tensor.Memory.checkJavaBuffer("input '" + name + "' at batch " + batch, total);
+    dev.tftrt.util.Memory.checkJavaBuffer("input '" + name + "' at batch " + batch, total);
     ByteBuffer src = t.data();
     ByteBuffer dst = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
     byte[] row = new byte[rowBytes];

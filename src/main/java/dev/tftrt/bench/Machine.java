@@ -44,7 +44,7 @@ public record Machine(String os, String arch, String cpu, int cores, long maxHea
 
   private static String onnxRuntimeVersion() {
     try {
-      return dev.tftrt.runtime.OnnxRunner.environment().getVersion();
+      return dev.tftrt.runtime.ort.Ort.environment().getVersion();
     } catch (RuntimeException | LinkageError e) {
       return "unknown";
     }

@@ -68,6 +68,7 @@ final class BenchCommand implements Callable<Integer> {
   boolean overwrite;
 
   @Mixin CommonOptions common;
+  @Mixin BackendOption backendOption;
   @Mixin InputOptions inputs;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -78,8 +79,8 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter pw = spec.commandLine().getOut();
     BenchOptions options = options();
     checkOutputs(); // before the run, so a refusal costs nothing
-    try (ModelRunner m = Models.open(common.load(model), common.backend);
-        ModelRunner base = vs == null ? null : Models.open(common.load(vs), common.backend)) {
+    try (ModelRunner m = Models.open(common.load(model), backendOption.backend());
+        ModelRunner base = vs == null ? null : Models.open(common.load(vs), backendOption.backend())) {
       BenchResult r = Bench.run(m, base, inputs.given(m), options, DeviceFileProbe.probe());
       BenchTable.print(pw, r);
       pw.flush();

@@ -29,11 +29,6 @@ final class CommonOptions {
   @Option(names = "--shape", paramLabel = "NAME=D1,D2,...", description = "Shape of an input, for unknown dimensions (repeatable).")
   List<String> shapeArgs = new ArrayList<>();
 
-  @Option(names = "--backend", paramLabel = "NAME",
-      description = {"Engine backend: auto (tensorrt on a GPU, else onnxruntime), tensorrt, onnxruntime or tensorflow.",
-          "convert records it in each engine node; run and compare use it for every engine of a converted model."})
-  String backend;
-
   @Option(names = {"-v", "--verbose"}, description = "Show TensorFlow's own log lines and stack traces.")
   boolean verbose;
 

@@ -31,6 +31,7 @@ final class CompareCommand implements Callable<Integer> {
   double atol;
 
   @Mixin CommonOptions common;
+  @Mixin BackendOption backendOption;
   @Mixin InputOptions inputs;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -38,7 +39,7 @@ final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
-    try (ModelRunner ma = Models.open(common.load(a), common.backend); ModelRunner mb = Models.open(common.load(b), common.backend)) {
+    try (ModelRunner ma = Models.open(common.load(a), backendOption.backend()); ModelRunner mb = Models.open(common.load(b), backendOption.backend())) {
       var feeds = inputs.feeds(ma, common.shapes());
       Verification.Report r = Verification.run(ma, mb, feeds, common.shapes(), inputs.seed, rtol, atol);
       pw.printf("compared %s (reference) with %s, inputs: %s, rtol %g, atol %g%n", a, b, inputs.describe(), rtol, atol);

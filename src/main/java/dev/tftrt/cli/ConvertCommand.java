@@ -1,6 +1,8 @@
 package dev.tftrt.cli;
 
 import dev.tftrt.pipeline.ConvertJob;
+import dev.tftrt.precision.Precision;
+import dev.tftrt.runtime.backend.Backend;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -41,9 +43,12 @@ final class ConvertCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @Mixin BackendOption backendOption;
+
   /** --backend (shared with run and compare) is what engines run on: auto unless given. */
-  private String backend() {
-    return common.backend == null ? "auto" : common.backend;
+  private Backend backend() {
+    Backend b = backendOption.backend();
+    return b == null ? Backend.AUTO : b;
   }
 
   @Override
@@ -52,8 +57,10 @@ final class ConvertCommand implements Callable<Integer> {
     PrintWriter pw = spec.commandLine().getOut();
     ConvertJob.Report r;
     try {
-      r = ConvertJob.run(new ConvertJob.Options(bind.apply(common.load(model)), out, common.shapes(), segments.options(),
-          backend(), precision, opset, check.verify(), check.seed, check.given()).withOverwrite(overwrite));
+      r = ConvertJob.run(ConvertJob.builder(bind.apply(common.load(model)), out).shapes(common.shapes())
+          .segments(segments.options()).backend(backend()).precision(Precision.parse(precision)).opset(opset)
+          .verify(check.verify()).allowUnverified(check.allowUnverified).seed(check.seed).givenFor(check.given())
+          .overwrite(overwrite).build());
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -65,12 +72,13 @@ final class ConvertCommand implements Callable<Integer> {
         r.plan().optimized().nodesAfter(), r.engines().size(), r.plan().nodesLeftInTensorFlow(), heavy[0], heavy[1]);
     for (ConvertJob.Engine e : r.engines()) {
       pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s%n", e.node().name(), e.segment().size(),
-          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()));
+          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend().label()));
     }
     if (r.verification() == null) {
       pw.println("  verification: skipped (--no-verify)");
     } else if (r.verification().skippedBecause() != null) {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
+      check.warnIfUnverified(spec.commandLine().getErr(), r.verification(), out);
     } else {
       pw.println("  verification against the original (inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());

@@ -44,7 +44,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
     ExportJob.Report r;
     try {
       r = ExportJob.run(new ExportJob.Options(bind.apply(common.load(model)), out, opset, common.shapes(), check.verify(),
-          check.seed, check.given()).withOverwrite(overwrite));
+          check.seed, check.given()).withOverwrite(overwrite).withAllowUnverified(check.allowUnverified));
     } catch (UnsupportedNodesException e) {
       pw.println("not exported: " + e.nodes().size() + " node(s) do not convert:");
       for (UnsupportedNodesException.Unsupported u : e.nodes()) pw.println("  " + u);
@@ -64,6 +64,7 @@ final class ExportOnnxCommand implements Callable<Integer> {
       pw.println("  verification: skipped (--no-verify)");
     } else if (r.verification().skippedBecause() != null) {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
+      check.warnIfUnverified(spec.commandLine().getErr(), r.verification(), out);
     } else {
       pw.println("  verification against TensorFlow (ONNX Runtime, inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());

@@ -43,7 +43,7 @@ final class FreezeCommand implements Callable<Integer> {
     FreezeJob.Report r;
     try {
       r = FreezeJob.run(new FreezeJob.Options(bind.apply(common.load(model)), this.out, check.verify(), check.seed,
-          common.shapes(), check.given()).withOverwrite(overwrite));
+          common.shapes(), check.given()).withOverwrite(overwrite).withAllowUnverified(check.allowUnverified));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(out, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -59,6 +59,7 @@ final class FreezeCommand implements Callable<Integer> {
       out.println("  verification: skipped (--no-verify)");
     } else if (r.verification().skippedBecause() != null) {
       out.println("  verification: not run: " + r.verification().skippedBecause());
+      check.warnIfUnverified(spec.commandLine().getErr(), r.verification(), this.out);
     } else {
       boolean same = r.verification().diffs().stream().allMatch(Comparison.Diff::identical);
       out.println("  verification: outputs " + (same ? "bit-identical" : "equal within float rounding")

@@ -50,7 +50,7 @@ public final class Main implements Runnable {
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
       boolean verbose = parseResult.hasMatchedOption("--verbose")
           || (parseResult.subcommand() != null && parseResult.subcommand().hasMatchedOption("--verbose"));
-      if (ex instanceof CheckFailedException) {
+      if (ex instanceof CheckFailedException || ex instanceof dev.tftrt.runtime.VerificationSkippedException) {
         err.println("tftrt: " + ex.getMessage());
         return CHECK_FAILED;
       }

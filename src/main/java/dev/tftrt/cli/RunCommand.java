@@ -30,6 +30,7 @@ final class RunCommand implements Callable<Integer> {
   boolean overwrite;
 
   @Mixin CommonOptions common;
+  @Mixin BackendOption backendOption;
   @Mixin BindOptions bind;
   @Mixin InputOptions inputs;
 
@@ -40,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
     Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
     if (out != null) checkOut(); // before the run, so a refusal costs nothing
-    try (ModelRunner m = Models.open(bind.apply(common.load(model)), common.backend)) {
+    try (ModelRunner m = Models.open(bind.apply(common.load(model)), backendOption.backend())) {
       Map<String, HostTensor> feeds = inputs.feeds(m, common.shapes());
       long t0 = System.nanoTime();
       Map<String, HostTensor> results = m.run(feeds);

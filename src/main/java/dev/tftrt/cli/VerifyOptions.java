@@ -13,6 +13,10 @@ final class VerifyOptions {
   @Option(names = "--no-verify", description = "Skip the check against the original.")
   boolean skip;
 
+  @Option(names = "--allow-unverified",
+      description = "Write the output even when the check cannot be made (the original fails on generated inputs or is not deterministic); without it such a run exits 1 and writes nothing.")
+  boolean allowUnverified;
+
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the check's random inputs (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -22,6 +26,13 @@ final class VerifyOptions {
 
   boolean verify() {
     return !skip;
+  }
+
+  /** The warning a run written unchecked (--allow-unverified) prints on stderr. */
+  void warnIfUnverified(java.io.PrintWriter err, dev.tftrt.runtime.Verification.Report r, java.nio.file.Path out) {
+    if (r != null && r.skippedBecause() != null) {
+      err.println("tftrt: " + dev.tftrt.runtime.VerificationSkippedException.warning(r, out));
+    }
   }
 
   /** The --input values for the original model, keyed by its input names. */

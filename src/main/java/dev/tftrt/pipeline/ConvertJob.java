@@ -17,6 +17,9 @@ import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.runtime.TftrtModel;
 import dev.tftrt.runtime.Verification;
 import dev.tftrt.runtime.VerificationFailedException;
+import dev.tftrt.runtime.VerificationSkippedException;
+import dev.tftrt.runtime.backend.Backend;
+import dev.tftrt.precision.Precision;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
@@ -52,23 +55,147 @@ public final class ConvertJob {
   public static final double RTOL = 1e-3;
   public static final double ATOL = 1e-4;
 
+  /**
+   * What to convert and how; made with {@link #builder(LoadOptions, Path)}. The check feeds the
+   * original {@code given} (by input name; the rest random, seeded) or, when set, what {@code
+   * givenFor} returns for the original (values that depend on its input dtypes, such as the CLI's
+   * {@code --input x=0.5}). A check that cannot be made (the original fails on generated inputs
+   * or is not deterministic) writes nothing unless {@code allowUnverified}.
+   */
   public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
-      Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
-      long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
-    public Options(LoadOptions load, Path out, Map<String, long[]> shapes,
-        Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
-        long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
-      this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, false);
+      Segmenter.Options segments, Backend backend, Precision precision, int opset, boolean verify,
+      boolean allowUnverified, long seed, Map<String, HostTensor> given,
+      Function<ModelRunner, Map<String, HostTensor>> givenFor, boolean overwrite) {
+    public Options {
+      java.util.Objects.requireNonNull(load, "load");
+      java.util.Objects.requireNonNull(backend, "backend");
+      java.util.Objects.requireNonNull(precision, "precision");
+      shapes = Map.copyOf(shapes);
+      given = Map.copyOf(given);
     }
 
+    /** Defaults: engines on auto, fp32, opset 17, verified on seed 0, no overwrite. */
     public static Options of(LoadOptions load, Path out) {
-      return new Options(load, out, Map.of(), Segmenter.Options.defaults(), "auto", "fp32",
-          OnnxExporter.DEFAULT_OPSET, true, 0, null);
+      return builder(load, out).build();
     }
 
     /** The same, replacing an existing converted folder (never anything else; see {@link OutputTargets}). */
     public Options withOverwrite(boolean yes) {
-      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, yes);
+      return toBuilder().overwrite(yes).build();
+    }
+
+    public Builder toBuilder() {
+      Builder b = new Builder(load, out);
+      b.shapes = shapes;
+      b.segments = segments;
+      b.backend = backend;
+      b.precision = precision;
+      b.opset = opset;
+      b.verify = verify;
+      b.allowUnverified = allowUnverified;
+      b.seed = seed;
+      b.given = given;
+      b.givenFor = givenFor;
+      b.overwrite = overwrite;
+      return b;
+    }
+
+    /** What the check feeds the original: the given map, or givenFor's values when set. */
+    Map<String, HostTensor> givenInputs(ModelRunner original) {
+      return givenFor != null ? givenFor.apply(original) : given;
+    }
+  }
+
+  public static Builder builder(LoadOptions load, Path out) {
+    return new Builder(load, out);
+  }
+
+  /** Builds {@link Options}; every setting has a default. */
+  public static final class Builder {
+    private final LoadOptions load;
+    private final Path out;
+    private Map<String, long[]> shapes = Map.of();
+    private Segmenter.Options segments = Segmenter.Options.defaults();
+    private Backend backend = Backend.AUTO;
+    private Precision precision = Precision.FP32;
+    private int opset = OnnxExporter.DEFAULT_OPSET;
+    private boolean verify = true;
+    private boolean allowUnverified;
+    private long seed;
+    private Map<String, HostTensor> given = Map.of();
+    private Function<ModelRunner, Map<String, HostTensor>> givenFor;
+    private boolean overwrite;
+
+    private Builder(LoadOptions load, Path out) {
+      this.load = load;
+      this.out = out;
+    }
+
+    /** Sizes for inputs' unknown dimensions, by input name. */
+    public Builder shapes(Map<String, long[]> v) {
+      shapes = v;
+      return this;
+    }
+
+    public Builder segments(Segmenter.Options v) {
+      segments = v;
+      return this;
+    }
+
+    /** What every engine node asks for at load (its {@code backend} attribute). */
+    public Builder backend(Backend v) {
+      backend = v;
+      return this;
+    }
+
+    public Builder precision(Precision v) {
+      precision = v;
+      return this;
+    }
+
+    public Builder opset(int v) {
+      opset = v;
+      return this;
+    }
+
+    /** False skips the check against the original (the CLI's --no-verify). */
+    public Builder verify(boolean v) {
+      verify = v;
+      return this;
+    }
+
+    /** Writes the output even when the check could not be made (the CLI's --allow-unverified). */
+    public Builder allowUnverified(boolean v) {
+      allowUnverified = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    /** Inputs the check feeds the original, by input name; the rest are random. */
+    public Builder given(Map<String, HostTensor> v) {
+      given = v;
+      givenFor = null;
+      return this;
+    }
+
+    /** Inputs that depend on the original model (its dtypes), computed once it is loaded. */
+    public Builder givenFor(Function<ModelRunner, Map<String, HostTensor>> v) {
+      givenFor = v;
+      return this;
+    }
+
+    public Builder overwrite(boolean v) {
+      overwrite = v;
+      return this;
+    }
+
+    public Options build() {
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, allowUnverified,
+          seed, given, givenFor, overwrite);
     }
   }
 
@@ -86,10 +213,7 @@ public final class ConvertJob {
       long millis) {}
 
   public static Report run(Options o) {
-    if (!List.of("auto", "tensorrt", "onnxruntime", "tensorflow").contains(o.backend())) {
-      throw new TftrtException("--backend " + o.backend() + " is not one of auto, tensorrt, onnxruntime, tensorflow.");
-    }
-    if (!o.precision().equals("fp32")) {
+    if (o.precision() != Precision.FP32) {
       throw new TftrtException("--precision " + o.precision()
           + " is not available yet: this version converts in fp32 only (fp16 and int8 come with TensorRT engines).");
     }
@@ -123,15 +247,17 @@ public final class ConvertJob {
         write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs);
         if (o.verify()) {
           try (ConvertedRunner converted = new ConvertedRunner(
-              TftrtModel.load(dir, o.backend(), "the model converted for " + o.out()))) {
+              TftrtModel.load(dir, TftrtModel.Options.defaults().withBackend(o.backend()),
+              "the model converted for " + o.out()))) {
             backends.putAll(converted.model().backends());
             TfRunner original = TfRunner.borrowing(model);
             verification[0] = Verification.run(original, converted,
-                o.given() == null ? null : o.given().apply(original), o.shapes(), o.seed(), RTOL, ATOL);
+                o.givenInputs(original), o.shapes(), o.seed(), RTOL, ATOL);
           }
           if (verification[0].skippedBecause() == null && !verification[0].passed()) {
             throw new VerificationFailedException("the converted model's", "the original's", "; nothing was written", verification[0]);
           }
+          VerificationSkippedException.unlessAllowed(verification[0], "the converted model", o.out(), o.allowUnverified());
         }
         Map<String, Object> report = report(o, plan, engines, verification[0], backends);
         Files.write(dir.resolve("report.json"), ConvertedModel.json(report));
@@ -162,8 +288,8 @@ public final class ConvertJob {
     }
     b.onnx(onnx.toByteArray())
         .segment(Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout))
-        .precision(o.precision())
-        .backend(o.backend());
+        .precision(o.precision().label())
+        .backend(o.backend().label());
     return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx));
   }
 
@@ -203,8 +329,8 @@ public final class ConvertJob {
   private static Map<String, Object> report(Options o, Plan plan, List<Engine> engines,
       Verification.Report v, Map<String, String> backends) {
     Map<String, Object> r = PlanReport.of(o.load().path().toString(), plan);
-    r.put("backend", o.backend());
-    r.put("precision", o.precision());
+    r.put("backend", o.backend().label());
+    r.put("precision", o.precision().label());
     List<Map<String, Object>> list = new ArrayList<>();
     for (Engine e : engines) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -212,7 +338,7 @@ public final class ConvertJob {
       m.put("onnxNodes", e.onnx().getGraph().getNodeCount());
       m.put("onnxBytes", e.onnx().getSerializedSize());
       m.put("transposes", e.transposes());
-      m.put("backend", backends.getOrDefault(e.node().name(), o.backend()));
+      m.put("backend", backends.getOrDefault(e.node().name(), o.backend().label()));
       list.add(m);
     }
     r.put("engines", list);
@@ -245,7 +371,7 @@ public final class ConvertJob {
     for (Engine e : engines) {
       b.append("| ").append(e.node().name()).append(" | ").append(e.segment().size()).append(" | ")
           .append(e.onnx().getGraph().getNodeCount()).append(" | ").append(e.transposes()).append(" | ")
-          .append(backends.getOrDefault(e.node().name(), o.backend())).append(" |\n");
+          .append(backends.getOrDefault(e.node().name(), o.backend().label())).append(" |\n");
     }
     if (v != null) {
       b.append("\n## Verification against the original\n\n");

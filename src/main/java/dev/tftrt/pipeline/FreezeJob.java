@@ -13,6 +13,7 @@ import dev.tftrt.tensor.HostTensor;
 import java.util.function.Function;
 import dev.tftrt.runtime.Verification;
 import dev.tftrt.runtime.VerificationFailedException;
+import dev.tftrt.runtime.VerificationSkippedException;
 import dev.tftrt.util.AtomicFiles;
 import dev.tftrt.util.OutputTargets;
 import java.nio.file.Path;
@@ -28,23 +29,93 @@ public final class FreezeJob {
   public static final double ATOL = 1e-6;
 
   /**
-   * What to freeze and where to write it (null: not written). Verification feeds the inputs
-   * that {@code given} returns for the original model (null: none) and random values for the rest.
+   * What to freeze and where to write it (null: not written); made with {@link #builder} or the
+   * short constructors. Verification feeds the inputs that {@code given} returns for the original
+   * model (null: none) and random values for the rest. A check that cannot be made writes
+   * nothing unless {@code allowUnverified}.
    */
   public record Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes,
-      Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+      Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite, boolean allowUnverified) {
     public Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes,
         Function<ModelRunner, Map<String, HostTensor>> given) {
-      this(load, out, verify, seed, shapes, given, false);
+      this(load, out, verify, seed, shapes, given, false, false);
     }
 
     public Options(LoadOptions load, Path out, boolean verify, long seed, Map<String, long[]> shapes) {
-      this(load, out, verify, seed, shapes, null, false);
+      this(load, out, verify, seed, shapes, null, false, false);
     }
 
     /** The same, replacing an existing output (never an input; see {@link OutputTargets}). */
     public Options withOverwrite(boolean yes) {
-      return new Options(load, out, verify, seed, shapes, given, yes);
+      return new Options(load, out, verify, seed, shapes, given, yes, allowUnverified);
+    }
+
+    /** The same, writing even when the check could not be made (the CLI's --allow-unverified). */
+    public Options withAllowUnverified(boolean yes) {
+      return new Options(load, out, verify, seed, shapes, given, overwrite, yes);
+    }
+  }
+
+  public static Builder builder(LoadOptions load, Path out) {
+    return new Builder(load, out);
+  }
+
+  /** Builds {@link Options}: verified on seed 0, no shapes, nothing given, no overwrite. */
+  public static final class Builder {
+    private final LoadOptions load;
+    private final Path out;
+    private boolean verify = true;
+    private long seed;
+    private Map<String, long[]> shapes = Map.of();
+    private Function<ModelRunner, Map<String, HostTensor>> given;
+    private boolean overwrite;
+    private boolean allowUnverified;
+
+    private Builder(LoadOptions load, Path out) {
+      this.load = load;
+      this.out = out;
+    }
+
+    public Builder verify(boolean v) {
+      verify = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder shapes(Map<String, long[]> v) {
+      shapes = Map.copyOf(v);
+      return this;
+    }
+
+    /** Inputs the check feeds the original, by input name; the rest are random. */
+    public Builder given(Map<String, HostTensor> v) {
+      Map<String, HostTensor> copy = Map.copyOf(v);
+      given = original -> copy;
+      return this;
+    }
+
+    /** Inputs that depend on the original model (its dtypes), computed once it is loaded. */
+    public Builder givenFor(Function<ModelRunner, Map<String, HostTensor>> v) {
+      given = v;
+      return this;
+    }
+
+    public Builder overwrite(boolean v) {
+      overwrite = v;
+      return this;
+    }
+
+    public Builder allowUnverified(boolean v) {
+      allowUnverified = v;
+      return this;
+    }
+
+    public Options build() {
+      return new Options(load, out, verify, seed, shapes, given, overwrite, allowUnverified);
     }
   }
 
@@ -69,6 +140,8 @@ public final class FreezeJob {
         if (v.skippedBecause() == null && !v.passed()) {
           throw new VerificationFailedException("the frozen graph's", "the original's", "", v);
         }
+        // Only a written output needs the check; in memory the report says it was not made.
+        if (o.out() != null) VerificationSkippedException.unlessAllowed(v, "the frozen graph", o.out(), o.allowUnverified());
       }
       if (o.out() != null) {
         checkTargets(o); // again: the run took a while

@@ -12,7 +12,7 @@ public final class Models {
   }
 
   /** As {@link #open(LoadOptions)}; a converted model runs its engines on backend (null: their own). */
-  public static ModelRunner open(LoadOptions o, String backend) {
+  public static ModelRunner open(LoadOptions o, dev.tftrt.runtime.backend.Backend backend) {
     boolean tf = !(o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx"))
         && !dev.tftrt.model.ConvertedModel.isConverted(o.path());
     if (!o.bindings().isEmpty() && !tf) {

@@ -5,7 +5,9 @@ import dev.tftrt.TftrtException;
 import dev.tftrt.model.GraphDefs;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.model.TfModel;
+import dev.tftrt.runtime.backend.Backend;
 import dev.tftrt.runtime.backend.Backends;
+import dev.tftrt.runtime.ort.OrtOptions;
 import dev.tftrt.runtime.engine.EngineBackend;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.runtime.engine.EngineOp;
@@ -20,11 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.tensorflow.Graph;
-import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
@@ -37,12 +39,42 @@ import org.tensorflow.proto.SavedModel;
  *
  * <pre>
  * try (TftrtModel m = TftrtModel.load(Path.of("converted"))) {
- *   try (Result r = m.call(Map.of("image", imageTensor))) { ... }
+ *   try (Outputs out = m.call(Map.of("image", imageTensor))) {
+ *     TFloat32 p = out.get("probabilities", TFloat32.class);
+ *   }
  * }
  * </pre>
  */
 public final class TftrtModel implements AutoCloseable {
   private static final AtomicLong LOADS = new AtomicLong();
+
+  /**
+   * How a model is loaded: {@code backend} for every engine (null: each engine node's own choice,
+   * made at convert time), TensorFlow's session config (null: TensorFlow's defaults), and how
+   * the onnxruntime backend runs (see {@link OrtOptions}: one thread pool shared by every engine
+   * of the process by default).
+   */
+  public record Options(Backend backend, ConfigProto sessionConfig, OrtOptions ort) {
+    public Options {
+      java.util.Objects.requireNonNull(ort, "ort");
+    }
+
+    public static Options defaults() {
+      return new Options(null, null, OrtOptions.defaults());
+    }
+
+    public Options withBackend(Backend b) {
+      return new Options(b, sessionConfig, ort);
+    }
+
+    public Options withSessionConfig(ConfigProto config) {
+      return new Options(backend, config, ort);
+    }
+
+    public Options withOrt(OrtOptions o) {
+      return new Options(backend, sessionConfig, o);
+    }
+  }
 
   private final Path dir;
   private final String shown; // how messages name the model: its folder, or what it will become
@@ -50,6 +82,8 @@ public final class TftrtModel implements AutoCloseable {
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final Map<String, String> backends = new LinkedHashMap<>();
+  /** Each output tensor once, in the signature's order: two outputs may name one tensor. */
+  private final List<String> fetches;
   private final List<EngineBackend> owned = new ArrayList<>();
   private final List<EngineRegistry.Registration> registrations = new ArrayList<>();
   private final Graph graph;
@@ -59,12 +93,13 @@ public final class TftrtModel implements AutoCloseable {
   private final GraphDef shapeGraph;
   private final java.util.Set<String> checkedShapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  private TftrtModel(Path dir, String backendOverride, String shown) {
+  private TftrtModel(Path dir, Options options, String shown) {
     this.dir = dir;
     this.shown = shown;
     this.manifest = ConvertedModel.readManifest(dir);
     this.inputs = manifest.inputSpecs(dir);
     this.outputs = manifest.outputSpecs(dir);
+    this.fetches = outputs.stream().map(TensorSpec::tensor).distinct().toList();
     GraphDef g = readGraph(dir);
     EngineOp.load();
     String prefix = "tftrt-model-" + LOADS.incrementAndGet() + "/";
@@ -81,7 +116,7 @@ public final class TftrtModel implements AutoCloseable {
         listed.remove(n.getName());
         EngineBackend backend;
         try {
-          backend = Backends.create(node, backendOverride);
+          backend = Backends.create(node, options.backend(), options.ort());
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {
@@ -108,7 +143,7 @@ public final class TftrtModel implements AutoCloseable {
       checkTensors(gr, dir, inputs, "input");
       checkTensors(gr, dir, outputs, "output");
       this.graph = gr;
-      this.session = new Session(gr);
+      this.session = options.sessionConfig() == null ? new Session(gr) : new Session(gr, options.sessionConfig());
     } catch (RuntimeException e) {
       if (gr != null) gr.close();
       releaseBackends();
@@ -132,26 +167,30 @@ public final class TftrtModel implements AutoCloseable {
     return b.build();
   }
 
-  /** Loads with each engine node's own backend choice (set at convert time). */
+  /** Loads with each engine node's own backend choice (set at convert time) and the default options. */
   public static TftrtModel load(Path dir) {
-    return load(dir, null);
+    return load(dir, Options.defaults());
   }
 
-  /** Loads with every engine node on one backend: auto, tensorrt, onnxruntime or tensorflow. */
-  public static TftrtModel load(Path dir, String backendOverride) {
-    return load(dir, backendOverride, dir.toString());
+  /** Loads with every engine node on one backend (null: each node's own), other options default. */
+  public static TftrtModel load(Path dir, Backend backend) {
+    return load(dir, Options.defaults().withBackend(backend));
+  }
+
+  public static TftrtModel load(Path dir, Options options) {
+    return load(dir, options, dir.toString());
   }
 
   /**
-   * As {@link #load(Path, String)}, with messages naming the model as shownAs: a folder being
+   * As {@link #load(Path, Options)}, with messages naming the model as shownAs: a folder being
    * verified before it is moved into place is named after the user's target, not its temporary name.
    */
-  public static TftrtModel load(Path dir, String backendOverride, String shownAs) {
+  public static TftrtModel load(Path dir, Options options, String shownAs) {
     if (!Files.isDirectory(dir)) throw new TftrtException(dir + " does not exist or is not a folder.");
     if (!ConvertedModel.isConverted(dir)) {
       throw new TftrtException(dir + " is not a converted model: it has no " + ConvertedModel.MANIFEST + ".");
     }
-    return new TftrtModel(dir, backendOverride, shownAs);
+    return new TftrtModel(dir, options == null ? Options.defaults() : options, shownAs);
   }
 
   private static EngineNode engineNode(NodeDef n) {
@@ -233,9 +272,9 @@ public final class TftrtModel implements AutoCloseable {
 
   /**
    * Runs the model. Inputs and outputs are keyed by the signature's names; the caller closes
-   * the returned Result (which closes its tensors). Thread-safe.
+   * the returned {@link Outputs} (which closes its tensors). Thread-safe.
    */
-  public Result call(Map<String, Tensor> feeds) {
+  public Outputs call(Map<String, Tensor> feeds) {
     checkOpen();
     Session.Runner r;
     try {
@@ -259,9 +298,9 @@ public final class TftrtModel implements AutoCloseable {
       }
     }
     checkShapes(feeds);
-    for (TensorSpec out : outputs) r.fetch(out.tensor());
+    for (String t : fetches) r.fetch(t);
     try {
-      return r.run();
+      return new Outputs(r.run(), fetches, outputs, shown);
     } catch (IllegalStateException e) {
       if (closed) throw closedError(e);
       throw e;
@@ -290,8 +329,8 @@ public final class TftrtModel implements AutoCloseable {
     try {
       for (Map.Entry<String, HostTensor> e : feeds.entrySet()) tf.put(e.getKey(), e.getValue().toTensor());
       Map<String, HostTensor> out = new LinkedHashMap<>();
-      try (Result r = call(tf)) {
-        for (int i = 0; i < outputs.size(); i++) out.put(outputs.get(i).key(), HostTensor.fromTensor(r.get(i)));
+      try (Outputs r = call(tf)) {
+        for (int i = 0; i < r.size(); i++) out.put(r.names().get(i), HostTensor.fromTensor(r.get(i)));
       }
       return out;
     } finally {

@@ -1,5 +1,6 @@
 package dev.tftrt.bench;
 
+import dev.tftrt.runtime.backend.Backend;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.model.TfModel;
@@ -38,8 +39,7 @@ public final class ConvertedThroughputBenchmark {
     Map<String, long[]> shapes = Map.of(shapeArg[0], shape);
 
     Path out = Files.createTempDirectory("tftrt-bench-").resolve("converted");
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out, shapes,
-        Segmenter.Options.defaults(), backend, "fp32", 17, true, 0, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).shapes(shapes).backend(Backend.parse(backend)).build());
     System.out.printf("converted %s: %d engine(s), backends %s, verified %s%n", model, r.engines().size(),
         r.backends().values(), r.verification().passed());
 

@@ -39,8 +39,9 @@ class BenchCliTest {
     Path model = TestModels.shared(DEEPLAB);
     if (deeplabConverted == null) {
       Path out = shared.resolve("deeplab65");
-      ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out, Map.of("ImageTensor", new long[] {1, 65, 65, 3}),
-          Segmenter.Options.defaults(), "onnxruntime", "fp32", 17, true, 0, null));
+      ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out)
+          .shapes(Map.of("ImageTensor", new long[] {1, 65, 65, 3}))
+          .backend(dev.tftrt.runtime.backend.Backend.ONNXRUNTIME).build());
       deeplabConverted = out;
     }
     return deeplabConverted;

@@ -375,8 +375,7 @@ class ConvertCliTest {
         + " provide yet; use --backend onnxruntime or tensorflow.\n", trt.err());
     Cli.Result nosuch = Cli.run("run", dir.toString(), "--backend", "nosuch", "--random");
     assertExit(2, nosuch);
-    assertEquals("tftrt: engine node 'TftrtEngine_0' of " + dir + " could not get a backend: unknown backend"
-        + " 'nosuch'; use one of auto, tensorrt, onnxruntime, tensorflow.\n", nosuch.err());
+    assertEquals("tftrt: Unknown backend 'nosuch': use one of auto, tensorrt, onnxruntime, tensorflow.\n", nosuch.err());
   }
 
   // ------------------------------------------------------------------ convert options
@@ -465,7 +464,7 @@ class ConvertCliTest {
   void convertUnknownBackend() {
     Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", tmp.resolve("c").toString(), "--backend", "nosuch");
     assertExit(2, r);
-    assertEquals("tftrt: --backend nosuch is not one of auto, tensorrt, onnxruntime, tensorflow.\n", r.err());
+    assertEquals("tftrt: Unknown backend 'nosuch': use one of auto, tensorrt, onnxruntime, tensorflow.\n", r.err());
     assertEquals(List.of(), TestModels.listing(tmp));
   }
 

@@ -81,9 +81,7 @@ public final class Corpus {
 
   /** Converts one entry into {@code out} (verified against the original) and measures it. */
   public static Row convert(Entry e, Path models, Path out) {
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(LoadOptions.of(models.resolve(e.path())).withOutputs(e.outputs()).withBindings(e.set()), out,
-        e.shapes(), new Segmenter.Options(e.minSegmentSize(), Integer.MAX_VALUE, java.util.Set.of(), java.util.Set.of()),
-        "auto", "fp32", 17, true, 3, e.given()));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(models.resolve(e.path())).withOutputs(e.outputs()).withBindings(e.set()), out).shapes(e.shapes()).segments(new Segmenter.Options(e.minSegmentSize(), Integer.MAX_VALUE, java.util.Set.of(), java.util.Set.of())).seed(3).givenFor(e.given()).build());
     if (r.verification() == null || r.verification().skippedBecause() != null) {
       throw new AssertionError(e.name() + ": not verified: "
           + (r.verification() == null ? "no verification" : r.verification().skippedBecause()));

@@ -219,8 +219,7 @@ class KerasLikeSavedModelTest {
     // of the IdentityN that replaced the call), is read by no node, so the engine does not
     // output it and the converted graph cannot fetch it. Remove this line once that is fixed.
     Path out = tmp.resolve("converted-" + c.model() + "-" + c.signature());
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(c.load(), out, Map.of(),
-        Segmenter.Options.defaults(), "auto", "fp32", OnnxExporter.DEFAULT_OPSET, true, 5, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(c.load(), out).seed(5).build());
     assertTrue(r.verification().passed(), c + ": " + r.verification().diffs());
     int[] heavy = r.plan().computeHeavyInEngines();
     assertEquals(c.computeHeavy(), heavy[1], c + ": compute-heavy ops in the plan");

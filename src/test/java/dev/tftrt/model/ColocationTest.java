@@ -97,9 +97,7 @@ class ColocationTest {
   void aConvertedTf1GraphKeepsItsConstraintsTrue() throws IOException {
     Path pb = tmp.resolve("tf1.pb");
     Files.write(pb, tf1Graph().toByteArray());
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(Loads.of(pb).outputs("keep").build(),
-        tmp.resolve("out"), Map.of(), new Segmenter.Options(3, Integer.MAX_VALUE, Set.of(), Set.of("keep")),
-        "auto", "fp32", 17, true, 0, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(Loads.of(pb).outputs("keep").build(), tmp.resolve("out")).segments(new Segmenter.Options(3, Integer.MAX_VALUE, Set.of(), Set.of("keep"))).build());
     assertTrue(r.verification().passed());
     assertEquals(1, r.engines().size());
     assertAllTrue(r.plan().graph().graphDef(), "the optimized graph");
@@ -144,8 +142,7 @@ class ColocationTest {
     try (TfModel m = TfModel.load(LoadOptions.of(model))) {
       assertTrue(constraints(m.graphDef()).size() >= 5, constraints(m.graphDef()).toString());
     }
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(Loads.of(model).build().withInputs(List.of("Mfcc:0")),
-        tmp.resolve("crnn"), Map.of(), Segmenter.Options.defaults(), "auto", "fp32", 17, true, 0, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(Loads.of(model).build().withInputs(List.of("Mfcc:0")), tmp.resolve("crnn")).build());
     assertTrue(r.verification().passed());
     assertTrue(r.engines().size() >= 1);
     assertFalse(constraints(r.converted()).isEmpty(), "the while loop's own constraints are kept");

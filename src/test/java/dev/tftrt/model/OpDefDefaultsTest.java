@@ -112,9 +112,7 @@ class OpDefDefaultsTest {
   void strippedNodesConvertInsideOneEngine() throws IOException {
     Path pb = tmp.resolve("stripped.pb");
     Files.write(pb, strippedGraph().toByteArray());
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(
-        Loads.of(pb).outputs("argmax", "bn").build(), tmp.resolve("out"), Map.of("x", new long[] {2, 8, 8, 4}),
-        Segmenter.Options.defaults(), "auto", "fp32", 17, true, 0, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(Loads.of(pb).outputs("argmax", "bn").build(), tmp.resolve("out")).shapes(Map.of("x", new long[] {2, 8, 8, 4})).build());
     assertTrue(r.verification().passed());
     Plan plan = r.plan();
     Set<String> inEngines = new HashSet<>();

@@ -91,8 +91,7 @@ class ConvertJobTest {
   void halfPlusTwoTf2ConvertsFromTheSavedModelDirectly() {
     Path model = TestModels.shared("half_plus_two_tf2");
     Path out = tmp.resolve("hp2");
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out, Map.of(),
-        new Segmenter.Options(1, Integer.MAX_VALUE, Set.of(), Set.of()), "auto", "fp32", 17, true, 0, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).segments(new Segmenter.Options(1, Integer.MAX_VALUE, Set.of(), Set.of())).build());
     assertEquals(1, r.engines().size());
     try (TftrtModel m = TftrtModel.load(out)) {
       HostTensor y = m.run(Map.of("x", HostTensor.ofFloats(new long[] {1}, 4f))).get("y");
@@ -105,8 +104,7 @@ class ConvertJobTest {
     for (String name : List.of("DS_CNN_S", "CNN_S", "DNN_S")) {
       Path model = TestModels.shared("kws/" + name + ".pb");
       Path out = tmp.resolve(name);
-      ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out, Map.of(),
-          Segmenter.Options.defaults(), "auto", "fp32", 17, true, 7, runner -> wav(7)));
+      ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).seed(7).givenFor(runner -> wav(7)).build());
       assertEquals(1, r.engines().size(), name);
       Set<String> left = ops(r.converted());
       assertTrue(left.containsAll(Set.of("DecodeWav", "AudioSpectrogram", "Mfcc", EngineNode.OP)), name + ": " + left);
@@ -126,8 +124,7 @@ class ConvertJobTest {
   void lstmWhileLoopStaysInTensorFlowAndTheGraphStillRuns() {
     Path model = TestModels.shared("kws/LSTM_S.pb");
     Path out = tmp.resolve("lstm");
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out, Map.of(),
-        Segmenter.Options.defaults(), "auto", "fp32", 17, true, 5, runner -> wav(5)));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).seed(5).givenFor(runner -> wav(5)).build());
     Set<String> left = ops(r.converted());
     assertTrue(left.containsAll(Set.of("Enter", "Exit", "Merge", "Switch", "NextIteration")), left.toString());
     assertTrue(r.verification().passed(), r.verification().diffs().toString());
@@ -143,9 +140,7 @@ class ConvertJobTest {
   void deeplabConvertsToOneEngineAtAFixedSizeAndMatches() {
     Path model = TestModels.shared("deeplab-mnv2-portrait/frozen_inference_graph.pb");
     Path out = tmp.resolve("deeplab");
-    ConvertJob.Report r = ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out,
-        Map.of("ImageTensor", new long[] {1, 257, 257, 3}), Segmenter.Options.defaults(), "auto", "fp32", 17,
-        true, 1, null));
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).shapes(Map.of("ImageTensor", new long[] {1, 257, 257, 3})).seed(1).build());
     assertEquals(1, engines(r.converted()));
     assertTrue(r.verification().passed(), r.verification().diffs().toString());
     Comparison.Diff pred = r.verification().diffs().stream()

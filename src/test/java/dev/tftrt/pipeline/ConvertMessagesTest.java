@@ -1,5 +1,6 @@
 package dev.tftrt.pipeline;
 
+import dev.tftrt.runtime.backend.Backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,9 +31,7 @@ class ConvertMessagesTest {
     DemoModel.save(model, 9);
     Path out = tmp.resolve("converted");
     // Fixed at batch 2 for conversion, then checked on a batch of 3: the engine refuses it.
-    ConvertJob.Options o = new ConvertJob.Options(LoadOptions.of(model), out,
-        Map.of("image", new long[] {2, 16, 16, 3}), Segmenter.Options.defaults(), "onnxruntime", "fp32", 17,
-        true, 0, r -> Map.of("image", TestModels.randomFloats(1, 3, 16, 16, 3)));
+    ConvertJob.Options o = ConvertJob.builder(LoadOptions.of(model), out).shapes(Map.of("image", new long[] {2, 16, 16, 3})).backend(Backend.ONNXRUNTIME).givenFor(r -> Map.of("image", TestModels.randomFloats(1, 3, 16, 16, 3))).build();
     TftrtException e = assertThrows(TftrtException.class, () -> ConvertJob.run(o));
     String m = e.getMessage();
     assertFalse(m.contains(".tmp") || m.contains("." + out.getFileName() + "."), m);

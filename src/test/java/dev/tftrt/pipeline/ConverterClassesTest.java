@@ -35,8 +35,7 @@ class ConverterClassesTest {
   private final Rand rand = new Rand(8);
 
   private static ConvertJob.Report convert(Path model, Path out, Map<String, long[]> shapes) {
-    return ConvertJob.run(new ConvertJob.Options(LoadOptions.of(model), out, shapes, Segmenter.Options.defaults(),
-        "auto", "fp32", 17, true, 0, null));
+    return ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).shapes(shapes).build());
   }
 
   private Path write(TfBuilder b, String name) throws Exception {

@@ -1,5 +1,6 @@
 package dev.tftrt.runtime;
 
+import dev.tftrt.runtime.backend.Backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -115,10 +116,10 @@ class TftrtModelTest {
   void everyBackendGivesTheSameAnswer() {
     Map<String, HostTensor> in = images(5, 2);
     HostTensor ort;
-    try (TftrtModel m = TftrtModel.load(converted, "onnxruntime")) {
+    try (TftrtModel m = TftrtModel.load(converted, Backend.ONNXRUNTIME)) {
       ort = m.run(in).get("probabilities");
     }
-    try (TftrtModel m = TftrtModel.load(converted, "tensorflow")) {
+    try (TftrtModel m = TftrtModel.load(converted, Backend.TENSORFLOW)) {
       HostTensor tf = m.run(in).get("probabilities");
       assertTrue(Comparison.diff("p", ort, tf, 1e-4, 1e-6).withinTolerance());
     }
@@ -126,8 +127,8 @@ class TftrtModelTest {
 
   @Test
   void twoLoadedModelsLiveSideBySide() {
-    try (TftrtModel a = TftrtModel.load(converted, "onnxruntime");
-        TftrtModel b = TftrtModel.load(converted, "tensorflow")) {
+    try (TftrtModel a = TftrtModel.load(converted, Backend.ONNXRUNTIME);
+        TftrtModel b = TftrtModel.load(converted, Backend.TENSORFLOW)) {
       Map<String, HostTensor> in = images(6, 1);
       assertTrue(Comparison.diff("p", a.run(in).get("logits"), b.run(in).get("logits"), 1e-4, 1e-5).withinTolerance());
     }

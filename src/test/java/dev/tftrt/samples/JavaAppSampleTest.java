@@ -8,6 +8,7 @@ import dev.tftrt.demo.DemoModel;
 import dev.tftrt.model.LoadOptions;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.pipeline.ConvertJob;
+import dev.tftrt.runtime.Outputs;
 import dev.tftrt.runtime.TftrtModel;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,6 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tensorflow.Result;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -120,9 +120,9 @@ class JavaAppSampleTest {
           float[] image = new float[BATCH * 16 * 16 * 3];
           for (int i = 0; i < image.length; i++) image[i] = rnd.nextFloat();
           try (TFloat32 x = TFloat32.tensorOf(Shape.of(BATCH, 16, 16, 3), DataBuffers.of(image, true, false));
-              Result r = model.call(Map.<String, Tensor>of(in.key(), x))) {
-            for (int o = 0; o < model.outputs().size(); o++) {
-              TFloat32 y = (TFloat32) r.get(o);
+              Outputs r = model.call(Map.<String, Tensor>of(in.key(), x))) {
+            for (String name : List.of("logits", "probabilities")) { // the demo model's signature, in order
+              TFloat32 y = r.get(name, TFloat32.class);
               for (int row = 0; row < y.shape().get(0); row++) {
                 int best = 0;
                 for (int k = 1; k < y.shape().get(1); k++) {

@@ -1,14 +1,12 @@
 package dev.tftrt.runtime.backend;
 
+import dev.tftrt.runtime.ort.OrtOptions;
+
 import dev.tftrt.TftrtException;
 import dev.tftrt.runtime.engine.EngineBackend;
 import dev.tftrt.runtime.engine.EngineBackendFactory;
 import dev.tftrt.runtime.engine.EngineNode;
-import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -17,68 +15,68 @@ import java.util.logging.Logger;
  * Which backend runs an engine node, and creating it.
  *
  * <p>The choice is the node's own {@code backend} attribute (set at convert time), unless an
- * override (given at load time) replaces it for every node. Either names one of:
+ * override (given at load time) replaces it for every node. Either names a {@link Backend}:
  *
  * <ul>
- *   <li>{@value #AUTO}: {@value #TENSORRT} where a GPU and TensorRT are usable (never, in this
- *       build: the TensorRT backend arrives later; the reason is logged once per node at INFO),
- *       else {@value #ONNXRUNTIME} when the node carries an ONNX model, else {@value #TENSORFLOW}
- *       when it carries its segment. A node whose ONNX model ONNX Runtime cannot load is an
- *       error, not a silent fall back to TensorFlow.
- *   <li>{@value #TENSORRT}: an error in this build, saying so.
- *   <li>{@value #ONNXRUNTIME}: {@link OnnxRuntimeBackend}; an error when the node has no ONNX.
- *   <li>{@value #TENSORFLOW}: {@link TensorFlowBackend}; an error when the node has no segment.
+ *   <li>{@link Backend#AUTO}: tensorrt where a GPU and TensorRT are usable (never, in this
+ *       build: the TensorRT backend arrives later; the reason is logged at INFO each time a
+ *       backend is created), else onnxruntime when the node carries an ONNX model, else
+ *       tensorflow when it carries its segment. A node whose ONNX model ONNX Runtime cannot
+ *       load is an error, not a silent fall back to TensorFlow.
+ *   <li>{@link Backend#TENSORRT}: an error in this build, saying so.
+ *   <li>{@link Backend#ONNXRUNTIME}: {@link OnnxRuntimeBackend}; an error when the node has no ONNX.
+ *   <li>{@link Backend#TENSORFLOW}: {@link TensorFlowBackend}; an error when the node has no segment.
  * </ul>
  *
  * Every error is a {@link TftrtException} with one sentence naming the node.
  */
 public final class Backends {
-  public static final String AUTO = "auto";
-  public static final String TENSORRT = "tensorrt";
-  public static final String ONNXRUNTIME = "onnxruntime";
-  public static final String TENSORFLOW = "tensorflow";
-  /** The names a backend choice may take. */
-  public static final List<String> NAMES = List.of(AUTO, TENSORRT, ONNXRUNTIME, TENSORFLOW);
-
   private static final Logger LOG = Logger.getLogger(Backends.class.getName());
-  /** Nodes (registry key + name) whose auto choice has been logged. */
-  private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
 
   private Backends() {}
 
   /**
    * A factory applying this policy to every engine node: {@code override} null uses each
-   * node's own {@code backend} attribute; otherwise one of {@link #NAMES} for all nodes.
-   * Throws IllegalArgumentException for any other override.
+   * node's own {@code backend} attribute; otherwise that backend for all nodes.
    */
-  public static EngineBackendFactory factory(String override) {
+  public static EngineBackendFactory factory(Backend override) {
     return factory(override, node -> true);
   }
 
   /**
-   * As {@link #factory(String)}, for the engine nodes {@code scope} accepts only (the factory
+   * As {@link #factory(Backend)}, for the engine nodes {@code scope} accepts only (the factory
    * returns null for the others, leaving them to other factories or registrations), so that
    * several factories can be installed in {@link dev.tftrt.runtime.engine.EngineRegistry} at
    * once without taking each other's nodes.
    */
-  public static EngineBackendFactory factory(String override, Predicate<EngineNode> scope) {
-    String o = checkOverride(override);
+  public static EngineBackendFactory factory(Backend override, Predicate<EngineNode> scope) {
     Objects.requireNonNull(scope, "scope");
-    return node -> scope.test(node) ? create(node, o) : null;
+    return node -> scope.test(node) ? create(node, override, OrtOptions.defaults()) : null;
   }
 
   /** Scoped to nodes whose {@code key} attribute starts with {@code keyPrefix}. */
-  public static EngineBackendFactory factoryForKeys(String override, String keyPrefix) {
+  public static EngineBackendFactory factoryForKeys(Backend override, String keyPrefix) {
     Objects.requireNonNull(keyPrefix, "keyPrefix");
     return factory(override, node -> node.key().startsWith(keyPrefix));
   }
 
+  /** Creates the backend this policy picks for {@code node}, ONNX Runtime on its defaults; the caller closes it. */
+  public static EngineBackend create(EngineNode node, Backend override) {
+    return create(node, override, OrtOptions.defaults());
+  }
+
   /** Creates the backend this policy picks for {@code node}; the caller closes it. */
-  public static EngineBackend create(EngineNode node, String override) {
-    String choice = chosen(node, override); // logs auto's reason, checks attrs
+  public static EngineBackend create(EngineNode node, Backend override, OrtOptions ort) {
+    Backend choice = chosen(node, override);
+    if (requested(node, override) == Backend.AUTO) {
+      // Logged per backend made, not remembered per node: a set of logged nodes grew with every load.
+      LOG.log(Level.INFO, () -> "engine node " + node.name() + ": tensorrt skipped ("
+          + tensorrtUnavailableReason() + "); using " + choice.label()
+          + (choice == Backend.TENSORFLOW ? " (the node carries no ONNX model)" : ""));
+    }
     switch (choice) {
       case ONNXRUNTIME:
-        return new OnnxRuntimeBackend(node);
+        return new OnnxRuntimeBackend(node, ort);
       case TENSORFLOW:
         return new TensorFlowBackend(node);
       default:
@@ -87,35 +85,20 @@ public final class Backends {
   }
 
   /**
-   * The backend {@link #create} would use for {@code node}: {@value #ONNXRUNTIME} or {@value
-   * #TENSORFLOW} (for reports). Throws {@link TftrtException} naming the node where there is
-   * none: an explicit {@value #TENSORRT}, an unknown name, or a node lacking what its backend
-   * needs. An {@value #AUTO} choice that skips TensorRT logs why, once per node.
+   * The backend {@link #create} would use for {@code node}: {@link Backend#ONNXRUNTIME} or
+   * {@link Backend#TENSORFLOW} (for reports). Throws {@link TftrtException} naming the node
+   * where there is none: an explicit tensorrt, an unknown name in the node's attribute, or a
+   * node lacking what its backend needs.
    */
-  public static String chosen(EngineNode node, String override) {
-    String o = checkOverride(override);
+  public static Backend chosen(EngineNode node, Backend override) {
     String where = "engine node '" + node.name() + "'";
-    String requested = o != null ? o : node.backend().strip().toLowerCase(Locale.ROOT);
-    if (requested.isEmpty()) requested = AUTO;
-    switch (requested) {
-      case AUTO: {
-        String fallback;
-        if (!node.onnx().isEmpty()) {
-          fallback = ONNXRUNTIME;
-        } else if (!node.segment().isEmpty()) {
-          fallback = TENSORFLOW;
-        } else {
-          throw new TftrtException(where + " carries neither an ONNX model nor its TensorFlow "
-              + "segment (attrs '" + EngineNode.ATTR_ONNX + "' and '" + EngineNode.ATTR_SEGMENT
-              + "' are empty), so no backend can run it.");
-        }
-        if (LOGGED.add(node.registryKey() + "\u0000" + node.name())) {
-          LOG.log(Level.INFO, () -> "engine node " + node.name() + ": tensorrt skipped ("
-              + tensorrtUnavailableReason() + "); using " + fallback
-              + (fallback.equals(TENSORFLOW) ? " (the node carries no ONNX model)" : ""));
-        }
-        return fallback;
-      }
+    switch (requested(node, override)) {
+      case AUTO:
+        if (!node.onnx().isEmpty()) return Backend.ONNXRUNTIME;
+        if (!node.segment().isEmpty()) return Backend.TENSORFLOW;
+        throw new TftrtException(where + " carries neither an ONNX model nor its TensorFlow "
+            + "segment (attrs '" + EngineNode.ATTR_ONNX + "' and '" + EngineNode.ATTR_SEGMENT
+            + "' are empty), so no backend can run it.");
       case TENSORRT:
         throw new TftrtException(where + " asks for the tensorrt backend, which this build does "
             + "not provide yet; use --backend onnxruntime or tensorflow.");
@@ -125,29 +108,30 @@ public final class Backends {
               + "ONNX model (attr '" + EngineNode.ATTR_ONNX + "' is empty); use --backend "
               + "tensorflow or auto.");
         }
-        return ONNXRUNTIME;
+        return Backend.ONNXRUNTIME;
       case TENSORFLOW:
         if (node.segment().isEmpty()) {
           throw new TftrtException(where + " asks for the tensorflow backend but carries no "
               + "TensorFlow segment (attr '" + EngineNode.ATTR_SEGMENT + "' is empty); use "
               + "--backend onnxruntime or auto.");
         }
-        return TENSORFLOW;
+        return Backend.TENSORFLOW;
       default:
-        throw new TftrtException(where + " asks for backend '" + node.backend() + "', which is "
-            + "not one of " + String.join(", ", NAMES) + ".");
+        throw new IllegalStateException();
     }
   }
 
-  /** Null for none, else the lower-cased name; IllegalArgumentException for an unknown name. */
-  static String checkOverride(String override) {
-    if (override == null) return null;
-    String o = override.strip().toLowerCase(Locale.ROOT);
-    if (!NAMES.contains(o)) {
-      throw new IllegalArgumentException("unknown backend '" + override + "'; use one of "
-          + String.join(", ", NAMES) + ".");
+  /** The override, else the node's attribute (empty: auto); one sentence for an unknown attribute. */
+  private static Backend requested(EngineNode node, Backend override) {
+    if (override != null) return override;
+    String attr = node.backend().strip();
+    if (attr.isEmpty()) return Backend.AUTO;
+    try {
+      return Backend.parse(attr);
+    } catch (TftrtException e) {
+      throw new TftrtException("engine node '" + node.name() + "' asks for backend '" + node.backend()
+          + "', which is not one of " + Backend.labels() + ".");
     }
-    return o;
   }
 
   /** Why auto does not pick TensorRT (always, until the TensorRT backend exists). */

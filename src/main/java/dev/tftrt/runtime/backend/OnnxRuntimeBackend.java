@@ -1,5 +1,7 @@
 package dev.tftrt.runtime.backend;
 
+import dev.tftrt.runtime.ort.OrtOptions;
+
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -66,8 +68,13 @@ public final class OnnxRuntimeBackend implements EngineBackend {
   private final long[][] staticOutputShapes;
   private volatile boolean closed;
 
-  /** Loads {@code node}'s ONNX model; throws {@link TftrtException} naming the node on failure. */
+  /** Loads {@code node}'s ONNX model on the default options; see {@link #OnnxRuntimeBackend(EngineNode, OrtOptions)}. */
   public OnnxRuntimeBackend(EngineNode node) {
+    this(node, OrtOptions.defaults());
+  }
+
+  /** Loads {@code node}'s ONNX model; throws {@link TftrtException} naming the node on failure. */
+  public OnnxRuntimeBackend(EngineNode node, OrtOptions options) {
     this.node = node;
     String where = "engine node '" + node.name() + "'";
     if (node.onnx().isEmpty()) {
@@ -77,7 +84,16 @@ public final class OnnxRuntimeBackend implements EngineBackend {
     OrtSession s;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setSessionLogLevel(dev.tftrt.runtime.ort.Ort.logLevel());
-      s = dev.tftrt.runtime.ort.Ort.environment().createSession(node.onnx().toByteArray(), so);
+      so.setOptimizationLevel(options.optimization());
+      if (options.sharedPool()) {
+        so.disablePerSessionThreads(); // the environment's global pool, shared by every engine
+      } else {
+        so.setIntraOpNumThreads(options.intraOpThreads());
+        so.setInterOpNumThreads(options.interOpThreads());
+        so.addConfigEntry("session.intra_op.allow_spinning", "0");
+        so.addConfigEntry("session.inter_op.allow_spinning", "0");
+      }
+      s = OrtEnvironments.forSessions(options).createSession(node.onnx().toByteArray(), so);
     } catch (OrtException | RuntimeException e) {
       throw new TftrtException(where + " carries an ONNX model that ONNX Runtime cannot load: "
           + dev.tftrt.runtime.ort.OrtErrors.why(e) + ".", e);

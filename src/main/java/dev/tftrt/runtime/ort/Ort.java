@@ -17,6 +17,7 @@ public final class Ort {
   private Ort() {}
 
   private static volatile OrtEnvironment env;
+  private static volatile int[] globalPool;
 
   /**
    * ONNX Runtime logs its errors itself, in colour, on stderr; tftrt says what failed in its own
@@ -30,12 +31,31 @@ public final class Ort {
   /** One ONNX Runtime environment per JVM, quiet unless something fails. */
   public static OrtEnvironment environment() {
     OrtEnvironment e = env;
+    return e != null ? e : environment(OrtOptions.DEFAULT_INTRA_OP_THREADS, 1);
+  }
+
+  /**
+   * The environment; when it does not exist yet it is created with a global thread pool of these
+   * sizes (0: ONNX Runtime's default), spinning off. The pool is what engine sessions share
+   * ({@link dev.tftrt.runtime.backend.OrtEnvironments}); other sessions keep their own pools.
+   * The first creation in a process wins: later sizes are ignored (see {@link #globalPool()}).
+   */
+  public static OrtEnvironment environment(int intraOpThreads, int interOpThreads) {
+    OrtEnvironment e = env;
     if (e == null) {
       synchronized (Ort.class) {
         if (env == null) {
           Path tmp = nativeTempFolder();
           boolean sessionFileWasThere = java.nio.file.Files.exists(tmp.resolve(".ses"));
-          env = OrtEnvironment.getEnvironment(logLevel(), "tftrt");
+          try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
+            if (intraOpThreads > 0) t.setGlobalIntraOpNumThreads(intraOpThreads);
+            if (interOpThreads > 0) t.setGlobalInterOpNumThreads(interOpThreads);
+            t.setGlobalSpinControl(false); // idle workers must not take cores from TensorFlow's threads
+            env = OrtEnvironment.getEnvironment(logLevel(), "tftrt", t);
+          } catch (ai.onnxruntime.OrtException ex) {
+            throw new TftrtException("ONNX Runtime could not start: " + OrtErrors.why(ex) + ".", ex);
+          }
+          globalPool = new int[] {intraOpThreads, interOpThreads};
           removeNativeExtractionFolder();
           removeNativeLeftovers(tmp, sessionFileWasThere);
         }
@@ -43,6 +63,12 @@ public final class Ort {
       }
     }
     return e;
+  }
+
+  /** The intra- and inter-op sizes the environment's global pool was created with (0: ORT's default); null before. */
+  public static int[] globalPool() {
+    int[] p = globalPool;
+    return p == null ? null : p.clone();
   }
 
   /**

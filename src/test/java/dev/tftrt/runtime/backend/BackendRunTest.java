@@ -36,7 +36,7 @@ class BackendRunTest {
       long... batches) {
     String key = unique("bk");
     EngineNode node = model.engine(unique("TftrtEngine")).backend(backendAttr).key(key).build();
-    try (EngineRegistry.Registration f = EngineRegistry.addFactory(Backends.factoryForKeys(override, key));
+    try (EngineRegistry.Registration f = EngineRegistry.addFactory(Backends.factoryForKeys(override == null ? null : Backend.parse(override), key));
         Graph g = importGraph(model.converted(node));
         Session s = new Session(g)) {
       long seed = 1;

@@ -2,6 +2,7 @@ package dev.tftrt.samples;
 
 import dev.tftrt.TftrtException;
 import dev.tftrt.model.TensorSpec;
+import dev.tftrt.runtime.Outputs;
 import dev.tftrt.runtime.TftrtModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.tensorflow.Result;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -144,11 +144,14 @@ public final class ClassifyService {
     try {
       for (TensorSpec in : model.inputs()) feeds.put(in.key(), randomInput(in.shape(), batch, rnd));
       long start = System.nanoTime();
-      try (Result r = model.call(feeds)) {
+      try (Outputs r = model.call(feeds)) { // owns the output tensors: closing it frees them
         long nanos = System.nanoTime() - start;
         List<int[]> argmax = new ArrayList<>();
-        for (int i = 0; i < model.outputs().size(); i++) {
-          if (r.get(i) instanceof TFloat32 out && out.shape().numDimensions() > 0) argmax.add(argmaxPerRow(out));
+        for (TensorSpec o : model.outputs()) {
+          // By the signature's name ("probabilities"), as the model was exported.
+          if (r.get(o.key()).orElseThrow() instanceof TFloat32 out && out.shape().numDimensions() > 0) {
+            argmax.add(argmaxPerRow(out));
+          }
         }
         return new Call(thread, call, nanos, argmax, null);
       }

@@ -1,0 +1,152 @@
+package dev.tftrt.bench;
+
+import dev.tftrt.model.LoadOptions;
+import dev.tftrt.model.TensorSpec;
+import dev.tftrt.model.TfModel;
+import dev.tftrt.pipeline.ConvertJob;
+import dev.tftrt.runtime.TftrtModel;
+import dev.tftrt.runtime.ort.OrtOptions;
+import dev.tftrt.tensor.HostTensor;
+import dev.tftrt.tensor.Wav;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+
+/**
+ * Issue 9: a converted model with several engines (the LSTM_S keyword spotter: 4 engines, its
+ * while loop left to TensorFlow), called from several threads at once, against its original
+ * TensorFlow graph called the same way. Each engine used to start its own ONNX Runtime pool on
+ * top of TensorFlow's; the figure to keep is converted calls/s >= original calls/s.
+ *
+ * <p>Rounds alternate original and converted so machine noise hits both alike; prints each
+ * round and the medians. The ONNX Runtime setting is fixed per process (its global pool is a
+ * process singleton), so compare settings by running the program once for each:
+ *
+ * <pre>
+ * java -cp "target/test-classes:target/classes:target/lib/*" dev.tftrt.bench.ConcurrentEnginesBenchmark \
+ *     [ort=shared:1] [threads=4] [seconds=5] [rounds=3] [model=../shared/models/kws/LSTM_S.pb] [converted=DIR]
+ * </pre>
+ *
+ * {@code ort}: {@code shared:N} (every engine on one global pool of N intra-op threads, 0 =
+ * ONNX Runtime's default) or {@code session:N} (each engine session its own pool of N, what
+ * tftrt did before). {@code converted}: a folder to convert into once and reuse.
+ */
+public final class ConcurrentEnginesBenchmark {
+  public static void main(String[] args) throws Exception {
+    String ort = arg(args, 0, "shared:" + OrtOptions.DEFAULT_INTRA_OP_THREADS);
+    int threads = Integer.parseInt(arg(args, 1, "4"));
+    double seconds = Double.parseDouble(arg(args, 2, "5"));
+    int rounds = Integer.parseInt(arg(args, 3, "3"));
+    Path model = Path.of(arg(args, 4, "../shared/models/kws/LSTM_S.pb"));
+    Path converted = args.length > 5 ? Path.of(args[5]) : Files.createTempDirectory("tftrt-bench-").resolve("converted");
+
+    Map<String, HostTensor> wav = Map.of("wav_data", HostTensor.ofStrings(new long[0],
+        new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
+    boolean outsideLoops = args.length > 6 && args[6].equals("outside-loops");
+    if (!Files.exists(converted)) {
+      ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(wav);
+      if (outsideLoops) b.segments(outsideLoops(model));
+      ConvertJob.Report r = ConvertJob.run(b.build());
+      System.out.printf("converted %s: %d engine(s), verified %s%n", model, r.engines().size(), r.verification().passed());
+    }
+    String[] o = ort.split(":");
+    TftrtModel.Options load = TftrtModel.Options.defaults();
+    if (o[0].equals("tensorflow")) {
+      load = load.withBackend(dev.tftrt.runtime.backend.Backend.TENSORFLOW);
+    } else {
+      load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1])));
+    }
+    System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores%n", threads, seconds, ort,
+        Runtime.getRuntime().availableProcessors());
+
+    try (TfModel original = TfModel.load(LoadOptions.of(model));
+        TftrtModel conv = TftrtModel.load(converted, load);
+        Tensor in = wav.get("wav_data").toTensor()) {
+      System.out.println("engines: " + conv.backends());
+      TensorSpec input = original.inputs().get(0);
+      Call originalCall = () -> {
+        Session.Runner run = original.session().runner().feed(input.tensor(), in);
+        for (TensorSpec out : original.outputs()) run.fetch(out.tensor());
+        run.run().close();
+      };
+      Call convertedCall = () -> conv.call(Map.of(conv.inputs().get(0).key(), in)).close();
+      originalCall.run(); // warm up both
+      convertedCall.run();
+      List<Double> a = new ArrayList<>();
+      List<Double> b = new ArrayList<>();
+      for (int r = 0; r < rounds; r++) {
+        a.add(callsPerSecond(originalCall, threads, seconds));
+        b.add(callsPerSecond(convertedCall, threads, seconds));
+        System.out.printf("  round %d: original %.1f calls/s, converted %.1f calls/s%n", r + 1, a.get(r), b.get(r));
+      }
+      double ma = median(a);
+      double mb = median(b);
+      System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx%n", ma, mb, mb / ma);
+    }
+  }
+
+  /**
+   * Segments with no node inside a TF1 while loop (names under ".../while/"): an engine there runs
+   * once per iteration, and on the CPU each engine call costs more than the few ops it replaces.
+   */
+  static dev.tftrt.segment.Segmenter.Options outsideLoops(Path model) {
+    java.util.Set<String> inLoops = new java.util.HashSet<>();
+    try (TfModel m = TfModel.load(LoadOptions.of(model))) {
+      for (org.tensorflow.proto.NodeDef n : m.graphDef().getNodeList()) {
+        if (n.getName().contains("/while/")) inLoops.add(n.getName());
+      }
+    }
+    dev.tftrt.segment.Segmenter.Options d = dev.tftrt.segment.Segmenter.Options.defaults();
+    return new dev.tftrt.segment.Segmenter.Options(d.minSegmentSize(), d.maxEngines(), d.excludeOps(), inLoops);
+  }
+
+  interface Call {
+    void run();
+  }
+
+  /** threads threads call c back to back for seconds; completed calls per second. */
+  static double callsPerSecond(Call c, int threads, double seconds) throws InterruptedException {
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong calls = new AtomicLong();
+    CountDownLatch done = new CountDownLatch(threads);
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread th = new Thread(() -> {
+        try {
+          while (!stop.get()) {
+            c.run();
+            calls.incrementAndGet();
+          }
+        } finally {
+          done.countDown();
+        }
+      });
+      ts.add(th);
+    }
+    long t0 = System.nanoTime();
+    ts.forEach(Thread::start);
+    Thread.sleep((long) (seconds * 1000));
+    stop.set(true);
+    done.await();
+    return calls.get() / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  private static double median(List<Double> xs) {
+    List<Double> s = new ArrayList<>(xs);
+    s.sort(Double::compare);
+    return s.get(s.size() / 2);
+  }
+
+  private static String arg(String[] args, int i, String dflt) {
+    return args.length > i ? args[i] : dflt;
+  }
+
+  private ConcurrentEnginesBenchmark() {}
+}
