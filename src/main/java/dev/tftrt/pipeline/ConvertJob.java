@@ -21,6 +21,7 @@ import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
 import dev.tftrt.splice.ConvertedModel;
 import dev.tftrt.splice.OwnFolder;
+import dev.tftrt.splice.Payloads;
 import dev.tftrt.splice.Splicer;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
@@ -51,13 +52,42 @@ public final class ConvertJob {
   public static final double RTOL = 1e-3;
   public static final double ATOL = 1e-4;
 
+  /**
+   * fallback: "none" (default) or "tensorflow", which also stores each engine's original segment
+   * so the tensorflow backend can run it (implied by backend tensorflow); keepFrozen: also write
+   * the frozen original (frozen.pb/.json) into the folder.
+   */
   public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
       Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
-      long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+      long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite,
+      String fallback, boolean keepFrozen) {
     public Options(LoadOptions load, Path out, Map<String, long[]> shapes,
         Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
         long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
       this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, false);
+    }
+
+    public Options(LoadOptions load, Path out, Map<String, long[]> shapes,
+        Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
+        long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+      this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, overwrite, "none", false);
+    }
+
+    /** The same, storing each engine's original segment for the tensorflow backend ("tensorflow") or not ("none"). */
+    public Options withFallback(String fallback) {
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, overwrite,
+          fallback, keepFrozen);
+    }
+
+    /** The same, also writing the frozen original (frozen.pb and frozen.json) into the folder. */
+    public Options withKeepFrozen(boolean yes) {
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, overwrite,
+          fallback, yes);
+    }
+
+    /** Whether engines keep their original segment: asked for, or needed by the backend chosen. */
+    public boolean storesSegments() {
+      return "tensorflow".equals(fallback) || "tensorflow".equals(backend);
     }
 
     public static Options of(LoadOptions load, Path out) {
@@ -67,7 +97,8 @@ public final class ConvertJob {
 
     /** The same, replacing an existing converted folder (never anything else; see {@link OutputTargets}). */
     public Options withOverwrite(boolean yes) {
-      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, yes);
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, yes,
+          fallback, keepFrozen);
     }
   }
 
@@ -77,8 +108,11 @@ public final class ConvertJob {
         new OutputTargets.Own(OwnFolder::isOwn, "a converted model"));
   }
 
-  /** One engine as built: its node, ONNX model and the transposes left in it. */
-  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes) {}
+  /**
+   * One engine as built: its node (no payloads inside), ONNX model, the transposes left in it,
+   * and its original segment as a graph (null unless the tensorflow fallback was asked for).
+   */
+  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes, GraphDef tfSegment) {}
 
   public record Report(Plan plan, List<Engine> engines, GraphDef converted, List<TensorSpec> inputs,
       List<TensorSpec> outputs, Verification.Report verification, Map<String, String> backends,
@@ -87,6 +121,9 @@ public final class ConvertJob {
   public static Report run(Options o) {
     if (!List.of("auto", "tensorrt", "onnxruntime", "tensorflow").contains(o.backend())) {
       throw new TftrtException("--backend " + o.backend() + " is not one of auto, tensorrt, onnxruntime, tensorflow.");
+    }
+    if (o.fallback() == null || !List.of("none", "tensorflow").contains(o.fallback())) {
+      throw new TftrtException("--fallback " + o.fallback() + " is not one of none, tensorflow.");
     }
     if (!o.precision().equals("fp32")) {
       throw new TftrtException("--precision " + o.precision()
@@ -119,7 +156,7 @@ public final class ConvertJob {
       Map<String, String> backends = new LinkedHashMap<>();
       checkTarget(o); // again: planning took a while
       AtomicFiles.writeFolder(o.out(), dir -> {
-        write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs);
+        write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs, o.keepFrozen());
         if (o.verify()) {
           try (ConvertedRunner converted = new ConvertedRunner(
               TftrtModel.load(dir, o.backend(), "the model converted for " + o.out()))) {
@@ -159,11 +196,10 @@ public final class ConvertJob {
       if (info.hasRank()) b.output(dt, info.dims());
       else b.outputUnknownRank(dt);
     }
-    b.onnx(onnx.toByteArray())
-        .segment(Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout))
-        .precision(o.precision())
-        .backend(o.backend());
-    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx));
+    // The payloads go into files of their own (format 2): the node carries none.
+    b.precision(o.precision()).backend(o.backend());
+    GraphDef segment = o.storesSegments() ? Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout) : null;
+    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx), segment);
   }
 
   private static String unique(String name, Set<String> taken) {
@@ -174,24 +210,26 @@ public final class ConvertJob {
   }
 
   private static void write(Path dir, TfModel model, Plan plan, List<Engine> engines, GraphDef converted,
-      String signature, List<TensorSpec> inputs, List<TensorSpec> outputs) throws java.io.IOException {
+      String signature, List<TensorSpec> inputs, List<TensorSpec> outputs, boolean keepFrozen)
+      throws java.io.IOException {
+    // One graph file: the SavedModel is what TensorFlow, run and compare all read.
     Files.write(dir.resolve("saved_model.pb"),
         ConvertedModel.savedModel(converted, signature, inputs, outputs).toByteArray());
-    Files.write(dir.resolve("converted.pb"), converted.toByteArray());
-    Files.write(dir.resolve("converted.json"), Sidecar.of(model.path().toString(), "CONVERTED", signature,
-        List.of(), inputs, outputs, Map.of()).toBytes());
-    Files.write(dir.resolve("frozen.pb"), plan.frozen().graph().toByteArray());
-    Files.write(dir.resolve("frozen.json"), Sidecar.of(model.path().toString(), model.format().name(),
-        model.signature(), model.tags(), plan.frozen().inputs(), plan.frozen().outputs(),
-        plan.frozen().stats()).toBytes());
-    Files.createDirectories(dir.resolve("segments"));
+    if (keepFrozen) {
+      Files.write(dir.resolve("frozen.pb"), plan.frozen().graph().toByteArray());
+      Files.write(dir.resolve("frozen.json"), Sidecar.of(model.path().toString(), model.format().name(),
+          model.signature(), model.tags(), plan.frozen().inputs(), plan.frozen().outputs(),
+          plan.frozen().stats()).toBytes());
+    }
     List<ConvertedModel.Engine> listed = new ArrayList<>();
     for (Engine e : engines) {
-      String file = "segments/" + e.node().name() + ".onnx";
-      byte[] onnx = e.onnx().toByteArray();
-      Files.write(dir.resolve(file), onnx);
+      List<ConvertedModel.Payload> payloads = new ArrayList<>();
+      payloads.add(Payloads.store(dir, Payloads.ONNX, e.onnx().toByteArray(), e.node().precision(), Map.of()));
+      if (e.tfSegment() != null) {
+        payloads.add(Payloads.store(dir, Payloads.TF_SEGMENT, e.tfSegment().toByteArray(), "fp32", Map.of()));
+      }
       listed.add(new ConvertedModel.Engine(e.node().name(), e.segment().size(), e.segment().inputs(),
-          e.segment().outputs(), file, ConvertedModel.sha256(onnx), e.node().backend(), e.node().precision()));
+          e.segment().outputs(), e.node().backend(), e.node().precision(), payloads));
     }
     Files.write(dir.resolve(ConvertedModel.MANIFEST), ConvertedModel.manifestBytes(new ConvertedModel.Manifest(
         ConvertedModel.FORMAT, ConvertedModel.VERSION, model.path().toString(), signature,

@@ -16,16 +16,21 @@ import java.util.Set;
 public final class OwnFolder {
   private OwnFolder() {}
 
-  /** What convert writes into OUTDIR (segments/ holds only .onnx files). */
+  /**
+   * What convert writes into OUTDIR (payloads/ holds only payload files), and what format 1 also
+   * wrote (converted.pb/.json, segments/ of .onnx files), so an old conversion can be replaced.
+   */
   public static final Set<String> FILES = Set.of(ConvertedModel.MANIFEST, "saved_model.pb", "converted.pb",
-      "converted.json", "frozen.pb", "frozen.json", "segments", "report.json", "report.md");
+      "converted.json", "frozen.pb", "frozen.json", "segments", Payloads.FOLDER, "report.json", "report.md");
 
   public static boolean isOwn(Path dir) {
     try (var list = Files.list(dir)) {
       for (Path p : list.toList()) {
         String name = p.getFileName().toString();
         if (!FILES.contains(name) || Files.isSymbolicLink(p)) return false;
-        boolean ok = name.equals("segments") ? onlyOnnxFiles(p) : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
+        boolean ok = name.equals("segments") ? onlyFiles(p, "[^/]+\\.onnx")
+            : name.equals(Payloads.FOLDER) ? onlyFiles(p, "[0-9a-f]{64}\\.[a-z]+")
+            : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS);
         if (!ok) return false;
       }
       JsonNode m = new ObjectMapper().readTree(dir.resolve(ConvertedModel.MANIFEST).toFile());
@@ -35,10 +40,10 @@ public final class OwnFolder {
     }
   }
 
-  private static boolean onlyOnnxFiles(Path segments) throws IOException {
-    if (!Files.isDirectory(segments, LinkOption.NOFOLLOW_LINKS)) return false;
-    try (var list = Files.list(segments)) {
-      return list.allMatch(s -> s.getFileName().toString().endsWith(".onnx")
+  private static boolean onlyFiles(Path folder, String namePattern) throws IOException {
+    if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) return false;
+    try (var list = Files.list(folder)) {
+      return list.allMatch(s -> s.getFileName().toString().matches(namePattern)
           && Files.isRegularFile(s, LinkOption.NOFOLLOW_LINKS));
     }
   }
