@@ -21,6 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
  * this run's.
  */
 class CorpusTest {
+  /**
+   * A converted folder stores each payload once: at most 1.3x its frozen graph, plus the manifest
+   * and reports (text whose size does not grow with the weights; a frozen half_plus_two is 200 bytes).
+   */
+  static final double SIZE_RATIO = 1.3;
+  static final long TEXT_ALLOWANCE = 64 << 10;
+
   @TempDir Path tmp;
 
   @TestFactory
@@ -37,6 +44,11 @@ class CorpusTest {
         assertTrue(r.engines() >= 1, e.name() + ": no engine");
         assertEquals(r.heavyTotal(), r.heavyInside(), e.name() + ": convolutions and matmuls left in TensorFlow");
         if (e.why().isEmpty()) assertEquals(0, r.leftInTf(), e.name() + ": nodes left in TensorFlow, and the corpus does not say why");
+        System.out.printf("corpus size: %s: folder %d bytes (%d of them manifest and reports), frozen graph %d bytes: %.2fx%n",
+            e.name(), r.folderBytes(), r.textBytes(), r.frozenBytes(), (double) r.folderBytes() / r.frozenBytes());
+        assertTrue(r.folderBytes() <= SIZE_RATIO * r.frozenBytes() + TEXT_ALLOWANCE, e.name() + ": the converted folder is "
+            + r.folderBytes() + " bytes for a frozen graph of " + r.frozenBytes());
+        assertTrue(r.textBytes() <= TEXT_ALLOWANCE, e.name() + ": manifest and reports take " + r.textBytes() + " bytes");
       }));
     }
     tests.add(DynamicTest.dynamicTest("README coverage table", () -> {
