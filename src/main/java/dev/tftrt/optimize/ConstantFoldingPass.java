@@ -125,25 +125,12 @@ public final class ConstantFoldingPass implements GraphPass {
     if (op.contains("Random") || op.contains("TruncatedNormal") || op.contains("Multinomial")) return false;
     if (NodeGraph.isStateful(n) || NodeGraph.outputCount(n) < 1) return false;
     if (keep.contains(n.getName()) && NodeGraph.outputCount(n) != 1) return false;
-    if (keepsWeightsQuantized(n)) return false;
     for (AttrValue a : n.getAttrMap().values()) {
       if (a.hasFunc() || a.getList().getFuncCount() > 0) return false;
       if (unfoldableType(a.getType())) return false;
       for (DataType t : a.getList().getTypeList()) if (unfoldableType(t)) return false;
     }
     return true;
-  }
-
-  /**
-   * Dequantize of 8-bit weights (graph_transforms' weight quantization) stays: it converts to
-   * ONNX DequantizeLinear over the 8-bit constant, so the converted model stores the weights in
-   * a quarter of the bytes, as the original does; folded, they would become float32 constants.
-   */
-  private static boolean keepsWeightsQuantized(NodeDef n) {
-    if (!n.getOp().equals("Dequantize")) return false;
-    AttrValue mode = n.getAttrMap().get("mode");
-    String m = mode == null ? "MIN_COMBINED" : mode.getS().toStringUtf8();
-    return m.equals("MIN_COMBINED") || m.equals("SCALED");
   }
 
   private static boolean unfoldableType(DataType t) {

@@ -190,30 +190,4 @@ class ConstantFoldingPassTest {
     assertEquals("Square", Graphs.node(opt, "sq").getOp(), "folding would drop the wait on the Assert");
     assertTrue(Graphs.has(opt, "check"));
   }
-
-  /** graph_transforms' weight quantization: folding would turn 8-bit weights into float32 ones. */
-  @Test
-  void dequantizeOfEightBitWeightsStaysSoTheWeightsStayEightBit() {
-    org.tensorflow.proto.AttrValue f32 = org.tensorflow.proto.AttrValue.newBuilder().setType(org.tensorflow.proto.DataType.DT_FLOAT).build();
-    org.tensorflow.proto.AttrValue q8 = org.tensorflow.proto.AttrValue.newBuilder().setType(org.tensorflow.proto.DataType.DT_QUINT8).build();
-    org.tensorflow.proto.TensorProto w = org.tensorflow.proto.TensorProto.newBuilder().setDtype(org.tensorflow.proto.DataType.DT_QUINT8)
-        .setTensorShape(org.tensorflow.proto.TensorShapeProto.newBuilder().addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(3)))
-        .setTensorContent(com.google.protobuf.ByteString.copyFrom(new byte[] {0, (byte) 128, (byte) 255})).build();
-    GraphDef g = GraphDef.newBuilder()
-        .addNode(NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", f32)
-            .putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(TensorProtos.shape(new long[] {2, 3})).build()))
-        .addNode(NodeDef.newBuilder().setName("w").setOp("Const").putAttr("dtype", q8)
-            .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(w).build()))
-        .addNode(NodeDef.newBuilder().setName("lo").setOp("Const").putAttr("dtype", f32)
-            .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(TensorProtos.fromHost(HostTensor.ofFloats(new long[0], -1f))).build()))
-        .addNode(NodeDef.newBuilder().setName("hi").setOp("Const").putAttr("dtype", f32)
-            .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(TensorProtos.fromHost(HostTensor.ofFloats(new long[0], 1f))).build()))
-        .addNode(NodeDef.newBuilder().setName("dq").setOp("Dequantize").addInput("w").addInput("lo").addInput("hi").putAttr("T", q8))
-        .addNode(NodeDef.newBuilder().setName("out").setOp("Mul").addInput("x").addInput("dq").putAttr("T", f32))
-        .build();
-    GraphDef opt = new ConstantFoldingPass().apply(g, PassContext.of(List.of("x"), List.of("out")));
-    assertEquals("Dequantize", Graphs.node(opt, "dq").getOp());
-    assertEquals(org.tensorflow.proto.DataType.DT_QUINT8, Graphs.node(opt, "w").getAttrOrThrow("dtype").getType());
-    Graphs.assertIdenticalOutputs(g, opt, FEED, List.of("out"));
-  }
 }
