@@ -8,18 +8,18 @@
 //
 // Attributes (the Java side, dev.tftrt.runtime.engine.EngineNode, reads and writes them):
 //   Tin, Tout   input and output dtypes
-//   shapes      one shape per output: known dims, -1 unknown, or unknown rank (the shape
-//               function's source)
-//   onnx        the segment as an ONNX model (bytes)
+//   shapes      one shape per output: known dims, -1 unknown, or unknown rank (what the Java
+//               side checks outputs against; the shape function itself declares them unknown)
+//   onnx        the segment as an ONNX model (bytes); empty in a converted folder of format 2,
+//               whose payloads are files the Java side reads
 //   engine      a serialized TensorRT engine, "" until one is built
 //   cache_key   what the engine was built for, "" when there is none
 //   precision   fp32, fp16 or int8
 //   backend     which backend the converter chose: auto, tensorrt, onnxruntime, tensorflow
-//   segment     the original segment as a GraphDef (bytes), for the tensorflow fallback
+//   segment     the original segment as a GraphDef (bytes), for the tensorflow fallback (empty
+//               in format 2, as onnx)
 //   key         the name under which the Java backend is registered, "" for the node's name
 //   version     the attribute layout's version (1)
-#include <dlfcn.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -35,54 +35,13 @@ constexpr const char* kOpName = "TftrtEngine";
 // ---- shape function --------------------------------------------------------------------------
 //
 // TensorFlow's C shape-inference API can build shapes but cannot read a list(shape) attribute
-// (its only attribute getter is for a single dtype). TensorFlow's own shape function for
-// exactly this case, shape_inference::ExplicitShapes (common_shape_fns.cc: "each output i has
-// the shape shapes[i]"), is exported by libtensorflow_framework.so.2, so the op names its
-// attribute "shapes" and calls that function. It is looked up at load time by its (stable)
-// mangled name; where it is missing, outputs get unknown shapes and the graph still runs.
-//
-// Its C++ signature is `Status ExplicitShapes(InferenceContext*)`. The returned Status (absl::
-// Status, or tensorflow::Status before TF 2.13) is one machine word with a non-trivial
-// destructor, so the x86-64 and AArch64 ABIs return it through a hidden pointer passed as the
-// first argument: that is the C signature below. OK is the word 0 (old tensorflow::Status) or 1
-// (absl's inlined kOk); anything else is an error, which this function reports as its own
-// message (an error's heap part, if any, is leaked: a few bytes per failed graph import).
-using ExplicitShapesFn = void* (*)(void* status_out, TF_ShapeInferenceContext* ctx);
-
-ExplicitShapesFn FindExplicitShapes() {
-  Dl_info info;
-  if (dladdr(reinterpret_cast<void*>(&TF_NewStatus), &info) == 0 || info.dli_fname == nullptr) {
-    return nullptr;
-  }
-  void* framework = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-  if (framework == nullptr) return nullptr;
-  void* sym = dlsym(framework, "_ZN10tensorflow15shape_inference14ExplicitShapesEPNS0_16InferenceContextE");
-  dlclose(framework);  // RTLD_NOLOAD only took another reference; TensorFlow keeps it loaded
-  return reinterpret_cast<ExplicitShapesFn>(sym);
-}
-
-ExplicitShapesFn g_explicit_shapes = nullptr;
-
+// (its only attribute getter is for a single dtype), and calling TensorFlow's C++ internals
+// would mean mangled symbols and a hand-emulated Status ABI. So the op says what the public API
+// allows: every output's shape is unknown. The splicer (dev.tftrt.splice.Splicer) reads each
+// output of known rank through an EnsureShape node holding the `shapes` attribute, which gives
+// TensorFlow's shape inference the static shape downstream and checks it at run time.
 void ShapeFn(TF_ShapeInferenceContext* ctx, TF_Status* status) {
-  // Unknown first: whatever ExplicitShapes does not set stays unknown.
   TF_ShapeInferenceContextSetUnknownShape(ctx, status);
-  if (TF_GetCode(status) != TF_OK || g_explicit_shapes == nullptr) return;
-  alignas(16) unsigned char result[64];
-  std::memset(result, 0, sizeof(result));
-  try {
-    g_explicit_shapes(result, ctx);
-  } catch (...) {
-    // InferenceContext::set_output uses vector::at: more shapes than outputs throws.
-    TF_SetStatus(status, TF_INVALID_ARGUMENT,
-                 "TftrtEngine: attr 'shapes' has more entries than the node has outputs (Tout)");
-    return;
-  }
-  uintptr_t rep;
-  std::memcpy(&rep, result, sizeof(rep));
-  if (rep != 0 && rep != 1) {
-    TF_SetStatus(status, TF_INVALID_ARGUMENT,
-                 "TftrtEngine: attr 'shapes' is not a valid list of output shapes");
-  }
 }
 
 // ---- kernel ----------------------------------------------------------------------------------
@@ -195,8 +154,6 @@ void Delete(void* p) {
 // ---- registration ----------------------------------------------------------------------------
 
 bool Register() {
-  g_explicit_shapes = FindExplicitShapes();
-
   TF_Status* status = TF_NewStatus();
   TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(kOpName);
   TF_OpDefinitionBuilderAddInput(op, "in: Tin");

@@ -14,9 +14,9 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "convert", mixinStandardHelpOptions = true,
     description = {"Converts a model: freezes it if needed, optimizes, finds the segments that convert, turns each",
-        "into one engine node (ONNX inside, run by the chosen backend), and writes OUTDIR: a SavedModel, the",
-        "converted and frozen graphs, each segment's .onnx, and report.json/report.md. Checks the converted",
-        "model against the original on random input (rtol 1e-3, atol 1e-4) before writing, unless --no-verify."})
+        "into one engine node (run by the chosen backend), and writes OUTDIR: a SavedModel, each engine's",
+        "payloads (payloads/SHA256.onnx), tftrt.json and report.json/report.md. Checks the converted model",
+        "against the original on random input (rtol 1e-3, atol 1e-4) before writing, unless --no-verify."})
 final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "Any TensorFlow model tftrt reads.")
   Path model;
@@ -33,8 +33,12 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset of the segments (default: ${DEFAULT-VALUE}).")
   int opset;
 
+  @Option(names = "--fallback", defaultValue = "none", paramLabel = "none|tensorflow",
+      description = "tensorflow: also keep each engine's original segment, so the model can run with --backend tensorflow (default: ${DEFAULT-VALUE}).")
+  String fallback;
 
-
+  @Option(names = "--keep-frozen", description = "Also write the frozen original (frozen.pb, frozen.json) into OUTDIR.")
+  boolean keepFrozen;
 
   @Mixin CommonOptions common;
   @Mixin BindOptions bind;
@@ -60,7 +64,7 @@ final class ConvertCommand implements Callable<Integer> {
       r = ConvertJob.run(ConvertJob.builder(bind.apply(common.load(model)), out).shapes(common.shapes())
           .segments(segments.options()).backend(backend()).precision(Precision.parse(precision)).opset(opset)
           .verify(check.verify()).allowUnverified(check.allowUnverified).seed(check.seed).givenFor(check.given())
-          .overwrite(overwrite).build());
+          .overwrite(overwrite).fallback(fallback).keepFrozen(keepFrozen).build());
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());

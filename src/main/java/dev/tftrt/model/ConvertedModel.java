@@ -20,22 +20,26 @@ import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 
 /**
- * The folder `tftrt convert` writes. Its manifest, tftrt.json, says what is in it:
+ * The folder `tftrt convert` writes (format 2). Its manifest, tftrt.json, says what is in it:
  *
  * <pre>
  * OUTDIR/
- *   tftrt.json              format and version, signature, inputs/outputs, engines
- *   saved_model.pb          the converted graph as a SavedModel (signature kept)
- *   converted.pb/.json      the same graph as a GraphDef with its sidecar
- *   frozen.pb/.json         the frozen original, for comparison and fallback
- *   segments/NAME.onnx      each engine's ONNX model (also inside its node)
+ *   tftrt.json              format and version, signature, inputs/outputs, engines and their payloads
+ *   saved_model.pb          the converted graph as a SavedModel (signature kept); engine nodes
+ *                           carry only dtypes, shapes and names, no payload
+ *   payloads/SHA256.EXT     each payload once, named by its SHA-256 (see {@link Payloads})
+ *   frozen.pb/.json         the frozen original, only with --keep-frozen
  *   report.json, report.md  what conversion did
  * </pre>
+ *
+ * Format 1 (every engine node carrying its ONNX model and original segment, the graph saved
+ * twice, segments/*.onnx) is no longer read: such a folder is refused with a sentence saying to
+ * convert again.
  */
 public final class ConvertedModel {
   public static final String FORMAT = "tftrt-converted";
-  /** The layout this code writes and the newest it reads. */
-  public static final int VERSION = 1;
+  /** The layout this code writes, and the only one it reads. */
+  public static final int VERSION = 2;
   public static final String MANIFEST = "tftrt.json";
 
   private static final ObjectMapper JSON = new ObjectMapper()
@@ -45,11 +49,23 @@ public final class ConvertedModel {
   private ConvertedModel() {}
 
   /**
-   * One engine as the manifest lists it. sha256 is the hex SHA-256 of the onnx file: required,
-   * so that removing it cannot turn the integrity check off.
+   * One engine as the manifest lists it: its node's name, the segment it replaces and what can
+   * run it ({@link Payload}s: ONNX now, TensorRT plans later, the original segment only when the
+   * tensorflow fallback was asked for). Every engine node of the graph must be listed.
    */
-  public record Engine(String name, int ops, List<String> inputs, List<String> outputs, String onnx,
-      String sha256, String backend, String precision) {}
+  public record Engine(String name, int ops, List<String> inputs, List<String> outputs, String backend,
+      String precision, List<Payload> payloads) {}
+
+  /**
+   * One file an engine runs from. kind: {@value Payloads#ONNX}, {@value Payloads#TF_SEGMENT} or
+   * {@value Payloads#TENSORRT_PLAN}; file: relative to the folder and inside it; sha256: its hex
+   * SHA-256, required (removing it must not turn the check off) and checked when it is read;
+   * bytes: its size; precision: what it computes in; key: what it was made for, open (for a
+   * TensorRT plan: TensorRT version, compute capability, shape profiles), empty for ONNX.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Payload(String kind, String file, String sha256, long bytes, String precision,
+      java.util.Map<String, Object> key) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Manifest(String format, int version, String source, String signature,
@@ -102,6 +118,10 @@ public final class ConvertedModel {
       throw new TftrtException(dir + " was written by a newer tftrt (format version " + m.version()
           + "); this one reads up to version " + VERSION + ".");
     }
+    if (m.version() < VERSION) {
+      throw new TftrtException(dir + " is a converted model of format " + m.version()
+          + ", which this tftrt no longer reads: convert the original model again with tftrt convert.");
+    }
     validate(m, dir, file);
     return m;
   }
@@ -129,12 +149,19 @@ public final class ConvertedModel {
     for (Engine e : m.engines()) {
       if (e == null || e.name() == null || e.name().isEmpty()) throw damaged(file, "an engine has no name");
       if (!names.add(e.name())) throw damaged(file, "it lists engine '" + e.name() + "' twice");
-      if (e.onnx() == null) throw damaged(file, "engine '" + e.name() + "' names no ONNX file");
-      if (e.sha256() == null || !e.sha256().matches("[0-9a-f]{64}")) {
-        throw new TftrtException(file + " has no SHA-256 for engine '" + e.name()
-            + "', so its files cannot be checked: convert the model again.");
+      if (e.payloads() == null || e.payloads().isEmpty()) {
+        throw damaged(file, "engine '" + e.name() + "' lists no payloads");
       }
-      file(dir, e.onnx(), "engine '" + e.name() + "'");
+      for (Payload p : e.payloads()) {
+        if (p == null || p.kind() == null || !p.kind().matches("[a-z0-9][a-z0-9-]{0,63}") || p.file() == null) {
+          throw damaged(file, "a payload of engine '" + e.name() + "' lacks its kind or file");
+        }
+        if (p.sha256() == null || !p.sha256().matches("[0-9a-f]{64}")) {
+          throw new TftrtException(file + " has no SHA-256 for the " + p.kind() + " payload of engine '" + e.name()
+              + "', so it cannot be checked: convert the model again.");
+        }
+        file(dir, p.file(), "engine '" + e.name() + "'");
+      }
     }
   }
 

@@ -25,6 +25,7 @@ import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
 import dev.tftrt.model.ConvertedModel;
 import dev.tftrt.model.OwnFolder;
+import dev.tftrt.model.Payloads;
 import dev.tftrt.splice.Splicer;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
@@ -60,18 +61,27 @@ public final class ConvertJob {
    * original {@code given} (by input name; the rest random, seeded) or, when set, what {@code
    * givenFor} returns for the original (values that depend on its input dtypes, such as the CLI's
    * {@code --input x=0.5}). A check that cannot be made (the original fails on generated inputs
-   * or is not deterministic) writes nothing unless {@code allowUnverified}.
+   * or is not deterministic) writes nothing unless {@code allowUnverified}. {@code fallback}
+   * "tensorflow" also stores each engine's original segment so the tensorflow backend can run it
+   * (implied by backend tensorflow); {@code keepFrozen} also writes the frozen original
+   * (frozen.pb/.json) into the folder.
    */
   public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
       Segmenter.Options segments, Backend backend, Precision precision, int opset, boolean verify,
       boolean allowUnverified, long seed, Map<String, HostTensor> given,
-      Function<ModelRunner, Map<String, HostTensor>> givenFor, boolean overwrite) {
+      Function<ModelRunner, Map<String, HostTensor>> givenFor, boolean overwrite, String fallback,
+      boolean keepFrozen) {
     public Options {
       java.util.Objects.requireNonNull(load, "load");
       java.util.Objects.requireNonNull(backend, "backend");
       java.util.Objects.requireNonNull(precision, "precision");
       shapes = Map.copyOf(shapes);
       given = Map.copyOf(given);
+    }
+
+    /** Whether engines keep their original segment: asked for, or needed by the backend chosen. */
+    public boolean storesSegments() {
+      return "tensorflow".equals(fallback) || backend == Backend.TENSORFLOW;
     }
 
     /** Defaults: engines on auto, fp32, opset 17, verified on seed 0, no overwrite. */
@@ -82,6 +92,16 @@ public final class ConvertJob {
     /** The same, replacing an existing converted folder (never anything else; see {@link OutputTargets}). */
     public Options withOverwrite(boolean yes) {
       return toBuilder().overwrite(yes).build();
+    }
+
+    /** The same, storing each engine's original segment ("tensorflow") or not ("none"). */
+    public Options withFallback(String v) {
+      return toBuilder().fallback(v).build();
+    }
+
+    /** The same, also writing the frozen original (frozen.pb and frozen.json) into the folder. */
+    public Options withKeepFrozen(boolean yes) {
+      return toBuilder().keepFrozen(yes).build();
     }
 
     public Builder toBuilder() {
@@ -97,6 +117,8 @@ public final class ConvertJob {
       b.given = given;
       b.givenFor = givenFor;
       b.overwrite = overwrite;
+      b.fallback = fallback;
+      b.keepFrozen = keepFrozen;
       return b;
     }
 
@@ -125,6 +147,8 @@ public final class ConvertJob {
     private Map<String, HostTensor> given = Map.of();
     private Function<ModelRunner, Map<String, HostTensor>> givenFor;
     private boolean overwrite;
+    private String fallback = "none";
+    private boolean keepFrozen;
 
     private Builder(LoadOptions load, Path out) {
       this.load = load;
@@ -193,9 +217,21 @@ public final class ConvertJob {
       return this;
     }
 
+    /** "tensorflow": also store each engine's original segment, for the tensorflow backend; "none". */
+    public Builder fallback(String v) {
+      fallback = v;
+      return this;
+    }
+
+    /** Also write the frozen original (frozen.pb and frozen.json) into the folder. */
+    public Builder keepFrozen(boolean v) {
+      keepFrozen = v;
+      return this;
+    }
+
     public Options build() {
       return new Options(load, out, shapes, segments, backend, precision, opset, verify, allowUnverified,
-          seed, given, givenFor, overwrite);
+          seed, given, givenFor, overwrite, fallback, keepFrozen);
     }
   }
 
@@ -205,14 +241,20 @@ public final class ConvertJob {
         new OutputTargets.Own(OwnFolder::isOwn, "a converted model"));
   }
 
-  /** One engine as built: its node, ONNX model and the transposes left in it. */
-  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes) {}
+  /**
+   * One engine as built: its node (no payloads inside), ONNX model, the transposes left in it,
+   * and its original segment as a graph (null unless the tensorflow fallback was asked for).
+   */
+  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes, GraphDef tfSegment) {}
 
   public record Report(Plan plan, List<Engine> engines, GraphDef converted, List<TensorSpec> inputs,
       List<TensorSpec> outputs, Verification.Report verification, Map<String, String> backends,
       long millis) {}
 
   public static Report run(Options o) {
+    if (o.fallback() == null || !List.of("none", "tensorflow").contains(o.fallback())) {
+      throw new TftrtException("--fallback " + o.fallback() + " is not one of none, tensorflow.");
+    }
     if (o.precision() != Precision.FP32) {
       throw new TftrtException("--precision " + o.precision()
           + " is not available yet: this version converts in fp32 only (fp16 and int8 come with TensorRT engines).");
@@ -244,7 +286,7 @@ public final class ConvertJob {
       Map<String, String> backends = new LinkedHashMap<>();
       checkTarget(o); // again: planning took a while
       AtomicFiles.writeFolder(o.out(), dir -> {
-        write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs);
+        write(dir, model, plan, engines, spliced.graph(), signature, inputs, outputs, o.keepFrozen());
         if (o.verify()) {
           try (ConvertedRunner converted = new ConvertedRunner(
               TftrtModel.load(dir, TftrtModel.Options.defaults().withBackend(o.backend()),
@@ -286,11 +328,10 @@ public final class ConvertJob {
       if (info.hasRank()) b.output(dt, info.dims());
       else b.outputUnknownRank(dt);
     }
-    b.onnx(onnx.toByteArray())
-        .segment(Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout))
-        .precision(o.precision().label())
-        .backend(o.backend().label());
-    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx));
+    // The payloads go into files of their own (format 2): the node carries none.
+    b.precision(o.precision().label()).backend(o.backend().label());
+    GraphDef segment = o.storesSegments() ? Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout) : null;
+    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx), segment);
   }
 
   private static String unique(String name, Set<String> taken) {
@@ -301,24 +342,26 @@ public final class ConvertJob {
   }
 
   private static void write(Path dir, TfModel model, Plan plan, List<Engine> engines, GraphDef converted,
-      String signature, List<TensorSpec> inputs, List<TensorSpec> outputs) throws java.io.IOException {
+      String signature, List<TensorSpec> inputs, List<TensorSpec> outputs, boolean keepFrozen)
+      throws java.io.IOException {
+    // One graph file: the SavedModel is what TensorFlow, run and compare all read.
     Files.write(dir.resolve("saved_model.pb"),
         ConvertedModel.savedModel(converted, signature, inputs, outputs).toByteArray());
-    Files.write(dir.resolve("converted.pb"), converted.toByteArray());
-    Files.write(dir.resolve("converted.json"), Sidecar.of(model.path().toString(), "CONVERTED", signature,
-        List.of(), inputs, outputs, Map.of()).toBytes());
-    Files.write(dir.resolve("frozen.pb"), plan.frozen().graph().toByteArray());
-    Files.write(dir.resolve("frozen.json"), Sidecar.of(model.path().toString(), model.format().name(),
-        model.signature(), model.tags(), plan.frozen().inputs(), plan.frozen().outputs(),
-        plan.frozen().stats()).toBytes());
-    Files.createDirectories(dir.resolve("segments"));
+    if (keepFrozen) {
+      Files.write(dir.resolve("frozen.pb"), plan.frozen().graph().toByteArray());
+      Files.write(dir.resolve("frozen.json"), Sidecar.of(model.path().toString(), model.format().name(),
+          model.signature(), model.tags(), plan.frozen().inputs(), plan.frozen().outputs(),
+          plan.frozen().stats()).toBytes());
+    }
     List<ConvertedModel.Engine> listed = new ArrayList<>();
     for (Engine e : engines) {
-      String file = "segments/" + e.node().name() + ".onnx";
-      byte[] onnx = e.onnx().toByteArray();
-      Files.write(dir.resolve(file), onnx);
+      List<ConvertedModel.Payload> payloads = new ArrayList<>();
+      payloads.add(Payloads.store(dir, Payloads.ONNX, e.onnx().toByteArray(), e.node().precision(), Map.of()));
+      if (e.tfSegment() != null) {
+        payloads.add(Payloads.store(dir, Payloads.TF_SEGMENT, e.tfSegment().toByteArray(), "fp32", Map.of()));
+      }
       listed.add(new ConvertedModel.Engine(e.node().name(), e.segment().size(), e.segment().inputs(),
-          e.segment().outputs(), file, ConvertedModel.sha256(onnx), e.node().backend(), e.node().precision()));
+          e.segment().outputs(), e.node().backend(), e.node().precision(), payloads));
     }
     Files.write(dir.resolve(ConvertedModel.MANIFEST), ConvertedModel.manifestBytes(new ConvertedModel.Manifest(
         ConvertedModel.FORMAT, ConvertedModel.VERSION, model.path().toString(), signature,

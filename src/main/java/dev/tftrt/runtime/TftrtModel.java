@@ -13,6 +13,7 @@ import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.runtime.engine.EngineOp;
 import dev.tftrt.runtime.engine.EngineRegistry;
 import dev.tftrt.model.ConvertedModel;
+import dev.tftrt.model.Payloads;
 import dev.tftrt.tensor.HostTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,11 +113,11 @@ public final class TftrtModel implements AutoCloseable {
         NodeDef n = b.getNode(i);
         if (!n.getOp().equals(EngineNode.OP)) continue;
         EngineNode node = engineNode(n);
-        checkSegmentFile(dir, manifest, node);
         listed.remove(n.getName());
         EngineBackend backend;
         try {
-          backend = Backends.create(node, options.backend(), options.ort());
+          backend = Backends.create(withPayloads(dir, manifest, node, options.backend(), shown), options.backend(),
+              options.ort());
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {
@@ -130,7 +131,8 @@ public final class TftrtModel implements AutoCloseable {
         String key = prefix + n.getName();
         registrations.add(EngineRegistry.register(key, backend));
         backends.put(n.getName(), backend.describe());
-        b.setNode(i, n.toBuilder().putAttr(EngineNode.ATTR_KEY, AttrValue.newBuilder()
+        // Payload attributes cleared before import: TensorFlow's graph and each kernel's NodeDef stay small.
+        b.setNode(i, EngineNode.withoutPayloads(n).toBuilder().putAttr(EngineNode.ATTR_KEY, AttrValue.newBuilder()
             .setS(com.google.protobuf.ByteString.copyFromUtf8(key)).build()));
       }
       if (!listed.isEmpty()) {
@@ -139,7 +141,7 @@ public final class TftrtModel implements AutoCloseable {
       }
       GraphDef keyed = b.build();
       gr = TfModel.importGraph(keyed, shown);
-      this.shapeGraph = withoutPayloads(keyed);
+      this.shapeGraph = keyed; // engine nodes carry no payloads: nothing to leave out
       checkTensors(gr, dir, inputs, "input");
       checkTensors(gr, dir, outputs, "output");
       this.graph = gr;
@@ -149,22 +151,6 @@ public final class TftrtModel implements AutoCloseable {
       releaseBackends();
       throw e;
     }
-  }
-
-  /** Engine nodes' shape function reads only their shapes: their ONNX and segment bytes need not be kept twice. */
-  private static GraphDef withoutPayloads(GraphDef g) {
-    GraphDef.Builder b = g.toBuilder();
-    AttrValue empty = AttrValue.newBuilder().setS(com.google.protobuf.ByteString.EMPTY).build();
-    for (int i = 0; i < b.getNodeCount(); i++) {
-      NodeDef n = b.getNode(i);
-      if (!n.getOp().equals(EngineNode.OP)) continue;
-      NodeDef.Builder nb = n.toBuilder();
-      for (String a : List.of(EngineNode.ATTR_ONNX, EngineNode.ATTR_SEGMENT, EngineNode.ATTR_ENGINE)) {
-        if (n.getAttrMap().containsKey(a)) nb.putAttr(a, empty);
-      }
-      b.setNode(i, nb);
-    }
-    return b.build();
   }
 
   /** Loads with each engine node's own backend choice (set at convert time) and the default options. */
@@ -202,27 +188,33 @@ public final class TftrtModel implements AutoCloseable {
   }
 
   /**
-   * The segment's .onnx file is a copy of what the node carries; if it differs, the folder has
-   * been damaged or edited, and a user running that file elsewhere would get another model.
+   * The node with the payload its backend needs, read from the folder (format 2 keeps payloads
+   * as files, checked against their SHA-256 here): the ONNX model for onnxruntime (and auto), the
+   * original segment for tensorflow (or auto when there is no ONNX). The bytes live only until the
+   * backend has loaded them. Every engine node must be listed: an entry removed from the manifest
+   * must not mean "unchecked".
    */
-  private static void checkSegmentFile(Path dir, ConvertedModel.Manifest manifest, EngineNode node) {
-    // Every engine node must be listed: an entry removed from the manifest must not mean "unchecked".
-    ConvertedModel.Engine e = manifest.engines().stream().filter(x -> x.name().equals(node.name()))
-        .findFirst().orElseThrow(() -> new TftrtException("engine node '" + node.name() + "' of " + dir
-            + " is not listed in its " + ConvertedModel.MANIFEST + ", so it cannot be checked: convert the model again."));
-    Path f = ConvertedModel.file(dir, e.onnx(), "engine '" + e.name() + "'");
-    if (!Files.exists(f)) {
-      throw new TftrtException(dir + " is incomplete: " + e.onnx() + " (engine node '" + node.name() + "') is missing.");
+  private static EngineNode withPayloads(Path dir, ConvertedModel.Manifest manifest, EngineNode node,
+      Backend override, String shown) {
+    if (Payloads.list(manifest, node.name()).isEmpty()) {
+      throw new TftrtException("engine node '" + node.name() + "' of " + dir + " is not listed in its "
+          + ConvertedModel.MANIFEST + ", so it cannot be checked: convert the model again.");
     }
-    byte[] bytes = GraphDefs.readBytes(f);
-    if (!node.onnx().equals(com.google.protobuf.ByteString.copyFrom(bytes))) {
-      throw new TftrtException(f + " is damaged: it is not the ONNX model engine node '" + node.name()
-          + "' carries; convert the model again.");
+    Backend requested = override != null ? override : Backend.parse(node.backend());
+    var onnx = Payloads.find(manifest, node.name(), Payloads.ONNX);
+    var segment = Payloads.find(manifest, node.name(), Payloads.TF_SEGMENT);
+    EngineNode.Builder b = node.withoutPayloads().toBuilder();
+    boolean wantsSegment = requested == Backend.TENSORFLOW || (requested == Backend.AUTO && onnx.isEmpty());
+    if (wantsSegment) {
+      if (segment.isEmpty()) {
+        throw new TftrtException("engine node '" + node.name() + "' of " + shown + " cannot run on the tensorflow"
+            + " backend: its original segment was not kept; convert the model again with --fallback tensorflow.");
+      }
+      b.segment(com.google.protobuf.UnsafeByteOperations.unsafeWrap(Payloads.read(dir, node.name(), segment.get())));
+    } else if (onnx.isPresent()) { // the tensorrt backend builds its engines from the ONNX too
+      b.onnx(com.google.protobuf.UnsafeByteOperations.unsafeWrap(Payloads.read(dir, node.name(), onnx.get())));
     }
-    if (!ConvertedModel.sha256(bytes).equals(e.sha256())) {
-      throw new TftrtException(f + " does not match its SHA-256 in " + ConvertedModel.MANIFEST
-          + "; the folder has been edited: convert the model again.");
-    }
+    return b.build();
   }
 
   /** The manifest's tensors must be in the graph: a session would otherwise fail on each call. */

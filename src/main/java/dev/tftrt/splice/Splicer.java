@@ -21,6 +21,12 @@ import org.tensorflow.proto.NodeDef;
  * (and control edges on a segment node now wait for the engine), and colocation constraints
  * naming a segment node are dropped. Nothing is mutated: a new
  * GraphDef is returned, with a map from each old tensor to its new name.
+ *
+ * <p>The engine op's shape function says only what TensorFlow's public C API can: unknown
+ * shapes. So each engine output whose rank is known is read through an {@code EnsureShape}
+ * node (named ENGINE/shape_K) holding the shape from the engine's {@code shapes} attribute:
+ * TensorFlow's shape inference sees the static shape downstream, and a run checks it (a cheap
+ * comparison of dimensions, no copy).
  */
 public final class Splicer {
   private Splicer() {}
@@ -40,9 +46,18 @@ public final class Splicer {
     Map<String, String> renamed = new LinkedHashMap<>();  // "node:i" -> "engine:k"
     Map<String, String> engineOf = new HashMap<>();      // segment node -> engine name
     Set<String> copiedConsts = new HashSet<>();
+    Set<String> taken = new HashSet<>();
+    for (NodeDef n : g.getNodeList()) taken.add(n.getName());
+    for (Replacement r : replacements) taken.add(r.engine().getName());
+    Map<String, List<NodeDef>> assertions = new HashMap<>(); // engine -> its EnsureShape nodes
     for (Replacement r : replacements) {
       List<String> outs = r.segment().outputs();
-      for (int k = 0; k < outs.size(); k++) renamed.put(outs.get(k), r.engine().getName() + ":" + k);
+      List<NodeDef> ensures = shapeAssertions(r.engine(), taken);
+      assertions.put(r.engine().getName(), ensures);
+      for (int k = 0; k < outs.size(); k++) {
+        NodeDef ensure = k < ensures.size() ? ensures.get(k) : null;
+        renamed.put(outs.get(k), ensure != null ? ensure.getName() + ":0" : r.engine().getName() + ":" + k);
+      }
       for (String n : r.segment().nodes()) engineOf.put(n, r.engine().getName());
     }
     // Constants are copied into segments, not moved: keep those that something outside still reads.
@@ -83,6 +98,7 @@ public final class Splicer {
               for (String in : r.engine().getInputList()) eb.addInput(rewire(in, renamed, engineOf, copiedConsts));
               eb.addAllInput(engineControls.getOrDefault(e, Set.of()));
               out.addNode(eb);
+              for (NodeDef ensure : assertions.get(e)) if (ensure != null) out.addNode(ensure);
             }
           }
         }
@@ -107,6 +123,35 @@ public final class Splicer {
     }
     // Nodes colocated with a segment's nodes are now colocated with nothing.
     return new Result(Colocation.keepTrue(out.build()), renamed);
+  }
+
+  /**
+   * One EnsureShape per engine output of known rank (null where the rank is unknown), from the
+   * engine node's Tout and shapes attributes.
+   */
+  private static List<NodeDef> shapeAssertions(NodeDef engine, Set<String> taken) {
+    List<NodeDef> out = new java.util.ArrayList<>();
+    AttrValue shapes = engine.getAttrMap().get("shapes");
+    AttrValue types = engine.getAttrMap().get("Tout");
+    if (shapes == null || types == null) return out;
+    int n = Math.min(shapes.getList().getShapeCount(), types.getList().getTypeCount());
+    for (int k = 0; k < n; k++) {
+      org.tensorflow.proto.TensorShapeProto shape = shapes.getList().getShape(k);
+      if (shape.getUnknownRank()) {
+        out.add(null);
+        continue;
+      }
+      String name = engine.getName() + "/shape_" + k;
+      for (int i = 1; taken.contains(name); i++) name = engine.getName() + "/shape_" + k + "_" + i;
+      taken.add(name);
+      NodeDef.Builder b = NodeDef.newBuilder().setName(name).setOp("EnsureShape")
+          .addInput(k == 0 ? engine.getName() : engine.getName() + ":" + k)
+          .putAttr("shape", AttrValue.newBuilder().setShape(shape).build())
+          .putAttr("T", AttrValue.newBuilder().setType(types.getList().getType(k)).build());
+      if (!engine.getDevice().isEmpty()) b.setDevice(engine.getDevice());
+      out.add(b.build());
+    }
+    return out;
   }
 
   private static String rewire(String in, Map<String, String> renamed, Map<String, String> engineOf,

@@ -53,7 +53,8 @@ class ConvertCliTest {
     demoModel = shared.resolve("demo_saved_model");
     DemoModel.save(demoModel, 1);
     demoOut = shared.resolve("demo_converted");
-    convertDemo = Cli.run("convert", demoModel.toString(), "-o", demoOut.toString());
+    // --fallback tensorflow: the compare tests run it on the tensorflow backend too.
+    convertDemo = Cli.run("convert", demoModel.toString(), "-o", demoOut.toString(), "--fallback", "tensorflow");
   }
 
   private static void assertExit(int code, Cli.Result r) {
@@ -300,9 +301,12 @@ class ConvertCliTest {
   void convertDemoFolder() throws IOException {
     Path dir = demoConverted();
     assertEquals("", convertDemo.err());
-    assertEquals(List.of("converted.json", "converted.pb", "frozen.json", "frozen.pb", "report.json", "report.md",
-        "saved_model.pb", "segments", "tftrt.json", "tftrt.sha256"), TestModels.listing(dir));
-    assertEquals(List.of("TftrtEngine_0.onnx"), TestModels.listing(dir.resolve("segments")));
+    assertEquals(List.of("payloads", "report.json", "report.md", "saved_model.pb", "tftrt.json", "tftrt.sha256"), TestModels.listing(dir));
+    JsonNode payloads = json(dir.resolve("tftrt.json")).get("engines").get(0).get("payloads");
+    String onnxFile = payloads.get(0).get("file").asText();
+    assertEquals("tf-segment", payloads.get(1).get("kind").asText(), "kept because of --fallback tensorflow");
+    assertEquals(java.util.stream.Stream.of(onnxFile, payloads.get(1).get("file").asText())
+        .map(f -> f.substring("payloads/".length())).sorted().toList(), TestModels.listing(dir.resolve("payloads")));
     assertEquals(List.of("demo_converted", "demo_saved_model"), TestModels.listing(shared)); // no temporaries
     String out = convertDemo.out();
     assertTrue(out.startsWith("converted " + demoModel + " -> " + demoOut + " in "), out);
@@ -317,16 +321,18 @@ class ConvertCliTest {
     assertEquals(List.of("image"), manifest.get("inputs").findValuesAsText("name"));
     assertEquals(List.of("logits", "probabilities"), manifest.get("outputs").findValuesAsText("name"));
     assertEquals(1, manifest.get("engines").size(), manifest.toString());
-    assertEquals("segments/TftrtEngine_0.onnx", manifest.get("engines").get(0).get("onnx").asText());
+    JsonNode payload = manifest.get("engines").get(0).get("payloads").get(0);
+    assertEquals("onnx", payload.get("kind").asText());
+    assertEquals("payloads/" + payload.get("sha256").asText() + ".onnx", payload.get("file").asText());
 
     // All four convolutions and matmuls went into the engine; the graph keeps the signature's tensors.
-    GraphDef converted = TestModels.readGraphDef(dir.resolve("converted.pb"));
+    GraphDef converted = TestModels.convertedGraph(dir);
     Set<String> ops = TestModels.ops(converted);
     assertTrue(ops.contains("TftrtEngine"), ops.toString());
     for (String heavy : List.of("Conv2D", "MatMul")) assertFalse(ops.contains(heavy), ops.toString());
     SavedModel sm = SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")));
     assertTrue(sm.getMetaGraphs(0).getSignatureDefMap().containsKey("serving_default"));
-    assertTrue(onnx(dir.resolve("segments/TftrtEngine_0.onnx")).getGraph().getNodeCount() > 0);
+    assertTrue(onnx(dir.resolve(onnxFile)).getGraph().getNodeCount() > 0);
 
     JsonNode report = json(dir.resolve("report.json"));
     assertTrue(report.get("verification").get("passed").asBoolean(), report.toString());
@@ -396,7 +402,7 @@ class ConvertCliTest {
     assertEquals(List.of("Mfcc:0"), texts(report.get("segments").get(0).get("inputs")));
     List<String> bad = unsupported(report);
     for (String u : DS_CNN_AUDIO_OPS) assertTrue(bad.contains(u), u + " missing from " + bad);
-    Set<String> ops = TestModels.ops(TestModels.readGraphDef(out.resolve("converted.pb")));
+    Set<String> ops = TestModels.ops(TestModels.convertedGraph(out));
     assertTrue(ops.containsAll(List.of("DecodeWav", "AudioSpectrogram", "Mfcc", "TftrtEngine")), ops.toString());
 
     Cli.Result c = Cli.run("compare", model.toString(), out.toString(), "--input", "wav_data=@" + wav);
@@ -426,14 +432,14 @@ class ConvertCliTest {
         + " compute-heavy ops in engines: 0 of 4", r.out());
     assertFalse(r.out().contains("TftrtEngine"), r.out());
     assertEquals(List.of("conv"), TestModels.listing(tmp));
-    assertEquals(List.of(), TestModels.listing(out.resolve("segments")));
+    assertFalse(Files.exists(out.resolve("payloads")), "no engine, no payloads");
     assertEquals(0, json(out.resolve("tftrt.json")).get("engines").size());
     JsonNode report = json(out.resolve("report.json"));
     assertEquals(0, report.get("segments").size());
     assertEquals(1, report.get("smallClustersLeftInTensorFlow").asInt(), report.toString());
 
     // The graph is the optimized original, with no engine node, and still runs and matches.
-    GraphDef converted = TestModels.readGraphDef(out.resolve("converted.pb"));
+    GraphDef converted = TestModels.convertedGraph(out);
     assertFalse(TestModels.ops(converted).contains("TftrtEngine"));
     assertTrue(TestModels.ops(converted).containsAll(List.of("Conv2D", "MatMul")));
     assertEquals(report.get("nodesOptimized").asInt(), converted.getNodeCount());
@@ -455,7 +461,7 @@ class ConvertCliTest {
     for (JsonNode s : report.get("segments")) assertFalse(s.get("ops").has("Conv2D"), s.toString());
     assertTrue(report.get("segments").size() > 0, report.toString());
     assertEquals(2, report.get("computeHeavyOps").get("inEngines").asInt(), report.toString());
-    GraphDef converted = TestModels.readGraphDef(out.resolve("converted.pb"));
+    GraphDef converted = TestModels.convertedGraph(out);
     assertEquals(2, converted.getNodeList().stream().filter(n -> n.getOp().equals("Conv2D")).count());
   }
 

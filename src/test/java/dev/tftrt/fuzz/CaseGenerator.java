@@ -293,8 +293,10 @@ public final class CaseGenerator {
   private static void mutateConverted(Path conv, Random r, StringBuilder d) throws IOException {
     int what = r.nextInt(10);
     Path seg = null;
-    try (var s = Files.list(conv.resolve("segments"))) {
-      seg = s.sorted().findFirst().orElse(null);
+    if (Files.isDirectory(conv.resolve("payloads"))) {
+      try (var s = Files.list(conv.resolve("payloads"))) {
+        seg = s.sorted().findFirst().orElse(null);
+      }
     }
     if (what < 5) {
       Path m = conv.resolve("tftrt.json");
@@ -302,7 +304,7 @@ public final class CaseGenerator {
     } else if (what == 5 && seg != null) {
       Files.write(seg, ByteMutator.mutate(Files.readAllBytes(seg), null, r, d.append("segment: ")));
     } else if (what == 6) {
-      String f = new String[] {"converted.pb", "saved_model.pb", "frozen.pb"}[r.nextInt(3)];
+      String f = new String[] {"saved_model.pb", "saved_model.pb", "frozen.pb"}[r.nextInt(3)];
       Path p = conv.resolve(f);
       GraphDef g = f.equals("saved_model.pb")
           ? SavedModel.parseFrom(Files.readAllBytes(p)).getMetaGraphs(0).getGraphDef() : GraphDef.parseFrom(Files.readAllBytes(p));
@@ -315,7 +317,7 @@ public final class CaseGenerator {
         Files.write(p, g.toByteArray());
       }
     } else if (what == 7) {
-      String f = new String[] {"tftrt.json", "converted.pb", "saved_model.pb", "frozen.pb", "converted.json", "report.json"}[r.nextInt(6)];
+      String f = new String[] {"tftrt.json", "report.md", "saved_model.pb", "frozen.pb", "frozen.json", "report.json"}[r.nextInt(6)];
       Files.deleteIfExists(conv.resolve(f));
       d.append("converted: deleted ").append(f).append("; ");
     } else if (what == 8 && seg != null) {
@@ -324,7 +326,7 @@ public final class CaseGenerator {
       Files.createSymbolicLink(seg, target);
       d.append("segment: symlink to ").append(target.getFileName()).append("; ");
     } else {
-      Path p = conv.resolve(new String[] {"converted.pb", "tftrt.json", "converted.json"}[r.nextInt(3)]);
+      Path p = conv.resolve(new String[] {"saved_model.pb", "tftrt.json", "frozen.json"}[r.nextInt(3)]);
       Files.write(p, ByteMutator.mutate(Files.readAllBytes(p), null, r, d.append(p.getFileName()).append(": ")));
     }
   }

@@ -21,8 +21,8 @@ public final class ManifestMutator {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   static final String[] PATHS = {
-      "../../../../../../etc/passwd", "/etc/passwd", "/etc/shadow", "segments/../../outside.onnx", "segments",
-      "", ".", "/", "segments/missing.onnx", "segments/TftrtEngine_0.onnx/../../tftrt.json", "/dev/zero",
+      "../../../../../../etc/passwd", "/etc/passwd", "/etc/shadow", "payloads/../../outside.onnx", "payloads",
+      "", ".", "/", "payloads/missing.onnx", "payloads/x.onnx/../../tftrt.json", "/dev/zero",
       "../secret.txt"};
 
   /** A location in the tree: a parent and a field name or an array index. */
@@ -63,14 +63,17 @@ public final class ManifestMutator {
   }
 
   static void once(JsonNode root, Random r, StringBuilder d) {
-    // A third of the time an engine's onnx path, the field an attacker goes for first.
+    // A third of the time an engine's payload path, the field an attacker goes for first.
     JsonNode engines = root.get("engines");
     if (r.nextInt(3) == 0 && engines != null && engines.isArray() && engines.size() > 0
         && engines.get(0).isObject()) {
       String p = PATHS[r.nextInt(PATHS.length)];
-      ((ObjectNode) engines.get(r.nextInt(engines.size()))).put("onnx", p);
-      d.append("manifest: engine onnx '").append(p).append("'; ");
-      return;
+      JsonNode payloads = engines.get(r.nextInt(engines.size())).get("payloads");
+      if (payloads != null && payloads.isArray() && payloads.size() > 0 && payloads.get(0).isObject()) {
+        ((ObjectNode) payloads.get(0)).put("file", p);
+        d.append("manifest: engine payload file '").append(p).append("'; ");
+        return;
+      }
     }
     List<Slot> slots = new ArrayList<>();
     collect(root, slots);

@@ -124,7 +124,10 @@ public final class Seeds {
   }
 
   private static void convert(Path model, Path out, String... extra) {
-    List<String> args = new ArrayList<>(List.of("convert", model.toString(), "-o", out.toString()));
+    // --keep-frozen: compare cases use the folder's frozen.pb as their reference; --fallback
+    // tensorflow: run cases try every backend.
+    List<String> args = new ArrayList<>(List.of("convert", model.toString(), "-o", out.toString(), "--keep-frozen",
+        "--fallback", "tensorflow"));
     args.addAll(List.of(extra));
     StringWriter err = new StringWriter();
     int code = Main.execute(args.toArray(String[]::new), new PrintWriter(new StringWriter()), new PrintWriter(err));

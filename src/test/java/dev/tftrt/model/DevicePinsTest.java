@@ -61,7 +61,8 @@ class DevicePinsTest {
         true, 0, Map.of()));
     assertTrue(f.verification().passed());
     assertNoPins(TestModels.readGraphDef(tmp.resolve("frozen.pb")), "frozen.pb");
-    ConvertJob.Report c = ConvertJob.run(ConvertJob.Options.of(LoadOptions.of(model), tmp.resolve("converted")));
+    ConvertJob.Report c = ConvertJob.run(ConvertJob.Options.of(LoadOptions.of(model), tmp.resolve("converted"))
+        .withKeepFrozen(true));
     assertTrue(c.verification().passed());
     assertTrue(c.engines().size() >= 1);
     assertNoPins(c.converted(), "the converted graph");

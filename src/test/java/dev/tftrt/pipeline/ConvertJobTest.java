@@ -19,6 +19,7 @@ import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.runtime.engine.EngineOp;
 import dev.tftrt.segment.Segmenter;
 import dev.tftrt.model.ConvertedModel;
+import dev.tftrt.model.Payloads;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.tensor.Wav;
 import dev.tftrt.testing.TestModels;
@@ -66,11 +67,13 @@ class ConvertJobTest {
     assertTrue(r.verification().passed());
     int[] heavy = r.plan().computeHeavyInEngines();
     assertEquals(heavy[1], heavy[0], "every conv and matmul is inside the engine");
-    assertEquals(Set.of("Placeholder", EngineNode.OP), ops(r.converted()));
-    for (String f : List.of("tftrt.json", "saved_model.pb", "converted.pb", "converted.json", "frozen.pb",
-        "frozen.json", "report.json", "report.md", "segments/TftrtEngine_0.onnx")) {
+    assertEquals(Set.of("Placeholder", EngineNode.OP, "EnsureShape"), ops(r.converted()));
+    for (String f : List.of("tftrt.json", "saved_model.pb", "report.json", "report.md")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
     }
+    ConvertedModel.Payload onnx = Payloads.find(ConvertedModel.readManifest(out), "TftrtEngine_0", Payloads.ONNX).orElseThrow();
+    assertEquals("payloads/" + onnx.sha256() + ".onnx", onnx.file());
+    assertTrue(Files.isRegularFile(out.resolve(onnx.file())));
     assertEquals("onnxruntime", r.backends().get("TftrtEngine_0").split(" ")[0]);
   }
 
@@ -156,7 +159,8 @@ class ConvertJobTest {
     ConvertJob.Report r = ConvertJob.run(options(model, out));
     ConvertedModel.Manifest m = ConvertedModel.readManifest(out);
     assertEquals("output", m.outputs().get(0).name());
-    assertEquals("TftrtEngine_0", TensorNames.node(m.outputs().get(0).tensor()));
+    assertEquals("TftrtEngine_0/shape_0", TensorNames.node(m.outputs().get(0).tensor()),
+        "the output is read through the EnsureShape that gives TensorFlow its static shape");
     assertNotNull(r.verification());
   }
 }

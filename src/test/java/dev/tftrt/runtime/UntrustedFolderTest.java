@@ -49,6 +49,17 @@ class UntrustedFolderTest {
     return (ObjectNode) root.get("engines").get(0);
   }
 
+  /** The engine's ONNX payload entry. */
+  private static ObjectNode payload(ObjectNode root) {
+    return (ObjectNode) engine(root).get("payloads").get(0);
+  }
+
+  /** The ONNX payload's file, relative to the folder. */
+  private static String onnxFile() throws Exception {
+    return JSON.readTree(converted.resolve(ConvertedModel.MANIFEST).toFile())
+        .get("engines").get(0).get("payloads").get(0).get("file").asText();
+  }
+
   private static String refusal(Path dir) {
     return assertThrows(TftrtException.class, () -> TftrtModel.load(dir).close()).getMessage();
   }
@@ -56,8 +67,8 @@ class UntrustedFolderTest {
   @Test
   @DisplayName("an onnx path out of the folder is refused alike whether or not the outside file exists")
   void pathsOutOfTheFolder() throws Exception {
-    for (String p : new String[] {"../../etc/passwd", "../../no/such/file", "/etc/passwd", "/no/such/file", "segments/../../x"}) {
-      Path dir = edited("out-" + Integer.toHexString(p.hashCode()), r -> engine(r).put("onnx", p));
+    for (String p : new String[] {"../../etc/passwd", "../../no/such/file", "/etc/passwd", "/no/such/file", "payloads/../../x"}) {
+      Path dir = edited("out-" + Integer.toHexString(p.hashCode()), r -> payload(r).put("file", p));
       assertEquals(dir.resolve("tftrt.json") + " names '" + p + "' for engine 'TftrtEngine_0', which is not a file inside "
           + dir + ".", refusal(dir));
     }
@@ -72,10 +83,10 @@ class UntrustedFolderTest {
     }
     for (Path target : new Path[] {big, tmp.resolve("nothing-here")}) {
       Path dir = TestModels.copyTree(converted, tmp.resolve("link-" + target.getFileName()));
-      Path seg = dir.resolve("segments/TftrtEngine_0.onnx");
+      Path seg = dir.resolve(onnxFile());
       Files.delete(seg);
       Files.createSymbolicLink(seg, target);
-      assertEquals(dir.resolve("tftrt.json") + " names 'segments/TftrtEngine_0.onnx' for engine 'TftrtEngine_0',"
+      assertEquals(dir.resolve("tftrt.json") + " names '" + onnxFile() + "' for engine 'TftrtEngine_0',"
           + " which is not a file inside " + dir + ".", refusal(dir));
       Cli.Result r = Cli.run("run", dir.toString(), "--random");
       assertEquals(2, r.code(), r.toString());
@@ -85,11 +96,11 @@ class UntrustedFolderTest {
   @Test
   @DisplayName("removing the integrity entries does not turn the checks off")
   void integrityEntriesRequired() throws Exception {
-    Path noHash = edited("no-hash", r -> engine(r).remove("sha256"));
-    assertEquals(noHash.resolve("tftrt.json") + " has no SHA-256 for engine 'TftrtEngine_0', so its files cannot be"
-        + " checked: convert the model again.", refusal(noHash));
-    Path otherHash = edited("other-hash", r -> engine(r).put("sha256", "0".repeat(64)));
-    assertEquals(otherHash.resolve("segments/TftrtEngine_0.onnx") + " does not match its SHA-256 in tftrt.json;"
+    Path noHash = edited("no-hash", r -> payload(r).remove("sha256"));
+    assertEquals(noHash.resolve("tftrt.json") + " has no SHA-256 for the onnx payload of engine 'TftrtEngine_0', so it"
+        + " cannot be checked: convert the model again.", refusal(noHash));
+    Path otherHash = edited("other-hash", r -> payload(r).put("sha256", "0".repeat(64)));
+    assertEquals(otherHash.resolve(onnxFile()) + " does not match its SHA-256 in tftrt.json;"
         + " the folder has been edited: convert the model again.", refusal(otherHash));
     Path unlisted = edited("unlisted", r -> r.putArray("engines"));
     assertEquals("engine node 'TftrtEngine_0' of " + unlisted + " is not listed in its tftrt.json, so it cannot be"

@@ -87,4 +87,33 @@ class SplicerTest {
     assertEquals(List.of("b"), g.get("tftrt_output_0").getInputList());
     assertEquals(5, sg.getNodeCount());
   }
+
+  @Test
+  void engineOutputsOfKnownRankAreReadThroughEnsureShapeSoTensorFlowKnowsTheirShapes() {
+    Segment s = new Segment(0, List.of("k", "a", "b"), List.of("x:0"), List.of("b:0"), 2);
+    NodeDef engine = dev.tftrt.runtime.engine.EngineNode.builder("engine").input("x", DataType.DT_FLOAT)
+        .output(DataType.DT_FLOAT, -1, 3).build().toNodeDef();
+    GraphDef g = GraphDef.newBuilder()
+        .addNode(NodeDef.newBuilder().setName("x").setOp("Placeholder")
+            .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
+            .putAttr("shape", AttrValue.newBuilder().setShape(org.tensorflow.proto.TensorShapeProto.newBuilder()
+                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(-1))
+                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(3))).build()))
+        .addNode(node("k", "Const")).addNode(node("a", "Mul", "x", "k")).addNode(node("b", "Relu", "a"))
+        .addNode(node("c", "Neg", "b"))
+        .build();
+    Splicer.Result r = Splicer.splice(g, List.of(new Splicer.Replacement(s, engine)));
+    Map<String, NodeDef> nodes = byName(r.graph());
+    assertEquals("EnsureShape", nodes.get("engine/shape_0").getOp());
+    assertEquals(List.of("engine"), nodes.get("engine/shape_0").getInputList());
+    assertEquals(List.of("engine/shape_0"), nodes.get("c").getInputList());
+    assertEquals("engine/shape_0:0", r.resolve("b:0"));
+    // TensorFlow's shape inference: unknown from the engine op itself, [?, 3] after the assertion.
+    dev.tftrt.runtime.engine.EngineOp.load();
+    try (org.tensorflow.Graph tf = dev.tftrt.testing.TfGraphs.importGraph(r.graph())) {
+      assertTrue(tf.operation("engine").output(0).shape().isUnknown());
+      assertEquals(List.of(-1L, 3L), java.util.Arrays.stream(tf.operation("c").output(0).shape().asArray())
+          .boxed().toList());
+    }
+  }
 }

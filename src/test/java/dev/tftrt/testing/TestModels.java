@@ -184,6 +184,16 @@ public final class TestModels {
     }
   }
 
+  /** The graph of a converted folder (its one graph file, saved_model.pb). */
+  public static GraphDef convertedGraph(Path dir) {
+    try {
+      return org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")))
+          .getMetaGraphs(0).getGraphDef();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The distinct op types of a graph (top level only). */
   public static Set<String> ops(GraphDef g) {
     Set<String> r = new TreeSet<>();

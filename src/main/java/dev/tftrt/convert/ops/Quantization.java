@@ -20,8 +20,10 @@ import org.tensorflow.proto.DataType;
  *   <li>QuantizeAndDequantizeV2/V3/V4: symmetric (zero point 0) int8 or uint8; the scale is fixed
  *       by whichever of min and max is more constraining, and the other end is widened to match.
  *       The range must be given as constants, or the input itself must be constant.
- *   <li>Dequantize of constant quint8/qint8 weights (MIN_COMBINED, SCALED): DequantizeLinear,
- *       plus an Add of min_range where MIN_COMBINED's offset is not an integer zero point.
+ *   <li>Dequantize of constant quint8/qint8 weights (MIN_COMBINED, SCALED, MIN_FIRST):
+ *       DequantizeLinear, plus an Add of min_range where MIN_COMBINED's offset is not an integer
+ *       zero point; MIN_FIRST (graph_transforms' quantize_weights) is (q - lowest) * scale plus
+ *       min_range rounded to a multiple of scale, as TensorFlow's kernel computes it.
  * </ul>
  * Values exactly halfway between two levels may round the other way (ONNX rounds half to even,
  * FakeQuant rounds half up); every other value is bit-for-bit the same level.
@@ -115,7 +117,10 @@ public final class Quantization extends BaseConverter {
         }
         if (!n.isConstant(1) || !n.isConstant(2)) return reject("its min_range and max_range must be constants.");
         String mode = n.attrString("mode", "MIN_COMBINED");
-        if (!mode.equals("MIN_COMBINED") && !mode.equals("SCALED")) return reject("mode " + mode + " is not supported; MIN_COMBINED and SCALED are.");
+        if (!mode.equals("MIN_COMBINED") && !mode.equals("SCALED") && !mode.equals("MIN_FIRST")) {
+          return reject("mode " + mode + " is not supported; MIN_COMBINED, SCALED and MIN_FIRST are.");
+        }
+        if (mode.equals("MIN_FIRST") && !(scalar(n, 1) < scalar(n, 2))) return reject("its range is empty (min_range equals max_range).");
         if (n.attrInt("axis", -1) != -1) return reject("per-channel dequantization (axis " + n.attrInt("axis", -1) + ") is not supported.");
         DataType dt = n.attrType("dtype");
         if (dt != null && dt != DataType.DT_FLOAT) return reject("dtype must be float32.");
@@ -193,7 +198,15 @@ public final class Quantization extends BaseConverter {
     float scale;
     float zp = 0;
     boolean addMin = false;
-    if (n.attrString("mode", "MIN_COMBINED").equals("MIN_COMBINED")) {
+    String mode = n.attrString("mode", "MIN_COMBINED");
+    if (mode.equals("MIN_FIRST")) {
+      // TensorFlow: range_scale = (max - min) * 256/255 / 256; result = round(min / range_scale)
+      // * range_scale + (q - lowest) * range_scale.
+      scale = (float) ((max - min) * (256.0 / 255.0) / 256.0);
+      if (signed) zp = -128;
+      min = (float) (Math.rint(min / scale) * scale); // std::round and rint differ only at exact halves
+      addMin = min != 0;
+    } else if (mode.equals("MIN_COMBINED")) {
       scale = (max - min) / 255f;
       if (signed) zp = -128;
       addMin = min != 0;

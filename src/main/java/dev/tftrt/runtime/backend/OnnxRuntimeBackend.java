@@ -75,7 +75,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
 
   /** Loads {@code node}'s ONNX model; throws {@link TftrtException} naming the node on failure. */
   public OnnxRuntimeBackend(EngineNode node, OrtOptions options) {
-    this.node = node;
+    this.node = node.withoutPayloads(); // the session holds the model: no second copy here
     String where = "engine node '" + node.name() + "'";
     if (node.onnx().isEmpty()) {
       throw new TftrtException(where + " carries no ONNX model (attr '" + EngineNode.ATTR_ONNX

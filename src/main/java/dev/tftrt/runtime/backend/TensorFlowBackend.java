@@ -58,7 +58,7 @@ public final class TensorFlowBackend implements EngineBackend {
 
   /** Imports {@code node}'s segment; throws {@link TftrtException} naming the node on failure. */
   public TensorFlowBackend(EngineNode node) {
-    this.node = node;
+    this.node = node.withoutPayloads(); // the session holds the model: no second copy here
     String where = "engine node '" + node.name() + "'";
     if (node.segment().isEmpty()) {
       throw new TftrtException(where + " carries no TensorFlow segment (attr '"

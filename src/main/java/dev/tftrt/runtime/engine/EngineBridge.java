@@ -93,8 +93,16 @@ final class EngineBridge {
     }
   }
 
+  private static final java.util.concurrent.atomic.AtomicInteger LARGEST_BOUND = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** The largest NodeDef (bytes) any kernel has bound so far: what crosses JNI per kernel construction. */
+  static int largestBoundNodeDef() {
+    return LARGEST_BOUND.get();
+  }
+
   /** Called by the native kernel's constructor: parses and checks the node, returns its slot. */
   static int bind(long handle, String nodeName, byte[] nodeDef) {
+    LARGEST_BOUND.accumulateAndGet(nodeDef.length, Math::max);
     try {
       EngineNode node;
       try {

@@ -44,6 +44,20 @@ public final class EngineNode {
   public static final String ATTR_SEGMENT = "segment";
   public static final String ATTR_KEY = "key";
   public static final String ATTR_VERSION = "version";
+  /**
+   * The attributes that can hold a payload. A converted folder (format 2) keeps payloads as files
+   * and its nodes leave these empty; a loader clears them anyway before import, so TensorFlow's
+   * graph and every kernel construction (whose NodeDef crosses JNI) hold a node of a few hundred bytes.
+   */
+  public static final List<String> PAYLOAD_ATTRS = List.of(ATTR_ONNX, ATTR_SEGMENT, ATTR_ENGINE);
+
+  /** def without its payload attributes (see {@link #PAYLOAD_ATTRS}); def itself when it has none. */
+  public static NodeDef withoutPayloads(NodeDef def) {
+    if (PAYLOAD_ATTRS.stream().noneMatch(def.getAttrMap()::containsKey)) return def;
+    NodeDef.Builder b = def.toBuilder();
+    for (String a : PAYLOAD_ATTRS) b.removeAttr(a);
+    return b.build();
+  }
 
   private final String name;
   private final String device;
@@ -158,15 +172,26 @@ public final class EngineNode {
     AttrValue.ListValue.Builder shapes = AttrValue.ListValue.newBuilder();
     for (long[] s : outputShapes) shapes.addShape(shapeProto(s));
     n.putAttr(ATTR_SHAPES, AttrValue.newBuilder().setList(shapes).build());
-    n.putAttr(ATTR_ONNX, AttrValue.newBuilder().setS(onnx).build());
-    n.putAttr(ATTR_ENGINE, AttrValue.newBuilder().setS(engine).build());
+    // Empty payloads are left out (the op's defaults are ''): a format-2 node stays small.
+    if (!onnx.isEmpty()) n.putAttr(ATTR_ONNX, AttrValue.newBuilder().setS(onnx).build());
+    if (!engine.isEmpty()) n.putAttr(ATTR_ENGINE, AttrValue.newBuilder().setS(engine).build());
     n.putAttr(ATTR_CACHE_KEY, AttrValue.newBuilder().setS(ByteString.copyFromUtf8(cacheKey)).build());
     n.putAttr(ATTR_PRECISION, AttrValue.newBuilder().setS(ByteString.copyFromUtf8(precision)).build());
     n.putAttr(ATTR_BACKEND, AttrValue.newBuilder().setS(ByteString.copyFromUtf8(backend)).build());
-    n.putAttr(ATTR_SEGMENT, AttrValue.newBuilder().setS(segment).build());
+    if (!segment.isEmpty()) n.putAttr(ATTR_SEGMENT, AttrValue.newBuilder().setS(segment).build());
     n.putAttr(ATTR_KEY, AttrValue.newBuilder().setS(ByteString.copyFromUtf8(key)).build());
     n.putAttr(ATTR_VERSION, AttrValue.newBuilder().setI(version).build());
     return n.build();
+  }
+
+  /** This node with no ONNX model, engine or segment: what a backend keeps once it has loaded them. */
+  public EngineNode withoutPayloads() {
+    if (onnx.isEmpty() && segment.isEmpty() && engine.isEmpty()) return this;
+    Builder b = toBuilder();
+    b.onnx = ByteString.EMPTY;
+    b.segment = ByteString.EMPTY;
+    b.engine = ByteString.EMPTY;
+    return new EngineNode(b);
   }
 
   /** A builder holding this node's values, to change some of them. */

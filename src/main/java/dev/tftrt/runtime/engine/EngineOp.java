@@ -203,4 +203,9 @@ public final class EngineOp {
       throw new IllegalStateException(e);
     }
   }
+
+  /** The largest NodeDef (bytes) an engine kernel has bound in this process: what crossed JNI at a kernel's construction. */
+  public static int largestBoundNodeDef() {
+    return EngineBridge.largestBoundNodeDef();
+  }
 }

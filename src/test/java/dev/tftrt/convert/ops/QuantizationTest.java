@@ -134,11 +134,11 @@ class QuantizationTest extends ConverterTest {
     for (int i = 0; i < bytes.length; i++) bytes[i] = (byte) (i * 23 - 7);
     TfBuilder b = new TfBuilder();
     Output<?> x = b.placeholder("x", F32, -1, 4);
-    String[] outs = new String[6];
+    String[] outs = new String[16];
     int k = 0;
     for (DataType dt : new DataType[] {DataType.DT_QUINT8, DataType.DT_QINT8}) {
       Output<?> q = b.quantizedConst("w_" + dt.name(), dt, s(4, 3), bytes);
-      for (String mode : new String[] {"MIN_COMBINED", "SCALED"}) {
+      for (String mode : new String[] {"MIN_COMBINED", "SCALED", "MIN_FIRST"}) {
         for (float[] r : new float[][] {{-1.5f, 2f}, {0f, 6f}}) {
           if (mode.equals("SCALED") && r[0] == 0f && dt == DataType.DT_QINT8) continue;
           String name = dt.name() + "_" + mode + "_" + (int) r[0];
@@ -157,8 +157,8 @@ class QuantizationTest extends ConverterTest {
   void dequantizeRejections() {
     TfBuilder b = new TfBuilder();
     Output<?> q = b.quantizedConst("w", DataType.DT_QUINT8, s(2), new byte[] {1, 2});
-    b.op("Dequantize").name("first").in(q, b.floats(s(), 0f), b.floats(s(), 1f)).attr("T", DataType.DT_QUINT8)
+    b.op("Dequantize").name("first").in(q, b.floats(s(), 1f), b.floats(s(), 1f)).attr("T", DataType.DT_QUINT8)
         .attr("mode", "MIN_FIRST").build();
-    assertEquals("mode MIN_FIRST is not supported; MIN_COMBINED and SCALED are.", OnnxCheck.validate(b, "first").orElseThrow());
+    assertEquals("its range is empty (min_range equals max_range).", OnnxCheck.validate(b, "first").orElseThrow());
   }
 }

@@ -62,7 +62,7 @@ class BackendsTest {
     Level before = log.getLevel();
     log.setLevel(Level.INFO);
     try {
-      String name = unique("TftrtEngine");
+      String name = unique("BackendsTestAuto");
       EngineNode node = MODEL.engine(name).build(); // backend attr defaults to auto
       assertEquals("auto", node.backend());
       assertEquals(Backend.ONNXRUNTIME, Backends.chosen(node, null));
