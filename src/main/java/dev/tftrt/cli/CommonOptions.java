@@ -30,8 +30,9 @@ final class CommonOptions {
   List<String> shapeArgs = new ArrayList<>();
 
   @Option(names = "--backend", paramLabel = "NAME",
-      description = {"Engine backend: auto (tensorrt on a GPU, else onnxruntime), tensorrt, onnxruntime or tensorflow.",
-          "convert records it in each engine node; run and compare use it for every engine of a converted model."})
+      description = "Engine backend: auto (tensorrt on a GPU, else onnxruntime), tensorrt, onnxruntime or"
+          + " tensorflow. The convert command records it in each engine node; run and compare use it for every"
+          + " engine of a converted model.")
   String backend;
 
   @Option(names = {"-v", "--verbose"}, description = "Show TensorFlow's own log lines and stack traces.")
