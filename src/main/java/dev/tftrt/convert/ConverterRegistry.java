@@ -111,9 +111,12 @@ public final class ConverterRegistry {
       ConverterBug bug = new ConverterBug(c.getClass().getSimpleName(), node.op(), node.name(), e.toString());
       bugs.computeIfAbsent(node.op(), k -> new LongAdder()).increment();
       if (loggedBugs.add(node.op())) {
-        LOG.log(Level.WARNING, "the " + bug.converter() + " converter threw while checking node " + node.name()
+        // One line at WARNING (the CLI shows it; a stack trace there would read as a crash),
+        // the stack trace at INFO (shown with --verbose).
+        LOG.warning("the " + bug.converter() + " converter threw while checking node " + node.name()
             + " (" + node.op() + "): " + bug.error() + "; this is a bug in tftrt, not in the model: such nodes stay"
-            + " in TensorFlow (logged once per op type)", e);
+            + " in TensorFlow (logged once per op type)");
+        LOG.log(Level.INFO, "where the " + bug.converter() + " converter threw", e);
       }
       return new Check(Optional.of(bug.reason()), bug);
     }

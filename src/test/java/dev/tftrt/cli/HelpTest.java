@@ -50,7 +50,10 @@ class HelpTest {
     List<String> d = new ArrayList<>(List.of(spec.usageMessage().description()));
     List<ArgSpec> args = new ArrayList<>(spec.options());
     args.addAll(spec.positionalParameters());
-    for (ArgSpec a : args) if (!a.hidden()) d.addAll(List.of(a.renderedDescription()));
+    for (ArgSpec a : args) {
+      if (a.hidden()) continue;
+      for (String line : a.description()) d.add(line.replace("${DEFAULT-VALUE}", String.valueOf(a.defaultValueString())));
+    }
     return d;
   }
 

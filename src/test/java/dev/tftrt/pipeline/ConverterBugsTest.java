@@ -85,18 +85,21 @@ class ConverterBugsTest {
     }
   }
 
-  /** Collects the WARNING records of the registry's logger while it is attached. */
+  /** Collects the records of the registry's logger while it is attached: WARNING ones and the rest. */
   private static final class Warnings extends Handler implements AutoCloseable {
     final List<LogRecord> records = new ArrayList<>();
+    final List<LogRecord> below = new ArrayList<>();
     private final Logger logger = Logger.getLogger(ConverterRegistry.class.getName());
+    private final Level level = logger.getLevel();
 
     Warnings() {
+      logger.setLevel(Level.ALL);
       logger.addHandler(this);
     }
 
     @Override
     public synchronized void publish(LogRecord r) {
-      if (r.getLevel().intValue() >= Level.WARNING.intValue()) records.add(r);
+      (r.getLevel().intValue() >= Level.WARNING.intValue() ? records : below).add(r);
     }
 
     @Override
@@ -105,6 +108,7 @@ class ConverterBugsTest {
     @Override
     public void close() {
       logger.removeHandler(this);
+      logger.setLevel(level);
     }
   }
 
@@ -129,7 +133,10 @@ class ConverterBugsTest {
       assertEquals(1, warnings.records.size(), "logged once for the op type, not once per node or check");
       String logged = warnings.records.get(0).getMessage();
       assertTrue(logged.contains("ThrowingSoftsign") && logged.contains("Softsign") && logged.contains("bug in tftrt"), logged);
-      assertTrue(warnings.records.get(0).getThrown() instanceof IllegalStateException, "the stack trace is logged");
+      assertEquals(null, warnings.records.get(0).getThrown(), "one line at WARNING: no stack trace without --verbose");
+      assertEquals(1, warnings.below.size());
+      assertEquals(Level.INFO, warnings.below.get(0).getLevel());
+      assertTrue(warnings.below.get(0).getThrown() instanceof IllegalStateException, "the stack trace, for --verbose");
 
       // report.json and report.md (and inspect) list them as converter bugs.
       Map<String, Object> json = PlanReport.of("mlp.pb", p);
