@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 /** --set NAME=VALUE: inputs bound to constants before freezing and optimizing. */
 final class BindOptions {
   @Option(names = "--set", paramLabel = "NAME=VALUE",
-      description = {"Bind an input (or placeholder) to a constant: a number, true/false, or a .npy file. It is no",
-          "longer an input, and what depends only on it folds away (keep_prob=1.0, is_training=false). Repeatable."})
+      description = "Bind an input (or placeholder) to a constant: a number, true/false, or a .npy file. It is no"
+          + " longer an input, and what depends only on it folds away (keep_prob=1.0, is_training=false)."
+          + " Repeatable.")
   List<String> args = new ArrayList<>();
 
   LoadOptions apply(LoadOptions o) {

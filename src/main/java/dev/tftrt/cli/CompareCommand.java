@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
-    description = {"Runs two models on the same inputs and prints, per output, the max absolute and relative",
-        "error and the cosine similarity. Exits 1 when an output is out of tolerance",
-        "(|b - a| <= atol + rtol * |a|, MODEL_A being the reference)."})
+    description = "Runs two models on the same inputs and compares their outputs. Prints, per output, the max"
+        + " absolute and relative error and the cosine similarity. Exits 1 when an output is out of tolerance,"
+        + " that is when |b - a| <= atol + rtol * |a| does not hold (MODEL_A is the reference).")
 final class CompareCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL_A", description = "The reference model.")
   Path a;

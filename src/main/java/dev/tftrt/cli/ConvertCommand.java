@@ -13,15 +13,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = {"Converts a model: freezes it if needed, optimizes, finds the segments that convert, turns each",
-        "into one engine node (run by the chosen backend), and writes OUTDIR: a SavedModel, each engine's",
-        "payloads (payloads/SHA256.onnx), tftrt.json and report.json/report.md. Checks the converted model",
-        "against the original on random input (rtol 1e-3, atol 1e-4) before writing, unless --no-verify."})
+    description = "Converts a model into a graph that runs what converts in engine nodes. It freezes the model if"
+        + " needed, optimizes it, finds the segments that convert, turns each into one engine node (run by the"
+        + " chosen backend), and writes OUTDIR: a SavedModel, each engine's payloads (payloads/SHA256.onnx),"
+        + " tftrt.json and report.json/report.md. Checks the converted model against the original on random input"
+        + " (rtol 1e-3, atol 1e-4) before writing, unless --no-verify.")
 final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "Any TensorFlow model tftrt reads.")
   Path model;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR")
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUTDIR", description = "The folder to write the converted model to.")
   Path out;
 
   @Option(names = "--overwrite", description = "Replace OUTDIR if it exists and holds only a converted model (never an input of this run).")

@@ -21,9 +21,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Builds a small convolutional classifier with TensorFlow Java, saves it as a SavedModel,",
-        "freezes it, converts it (engine nodes running ONNX Runtime on a CPU), and compares each result",
-        "with the SavedModel. Needs no arguments or downloads."})
+    description = "Shows the whole pipeline on a model it builds, with no arguments or downloads. It builds a"
+        + " small convolutional classifier with TensorFlow Java, saves it as a SavedModel, freezes it, converts it"
+        + " (engine nodes running ONNX Runtime on a CPU), and compares each result with the SavedModel.")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the models (default: a new temporary folder).")
   Path dir;

@@ -12,15 +12,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "export-onnx", mixinStandardHelpOptions = true,
-    description = {"Exports a whole model (freezing it first if needed) as one ONNX model, when every node",
-        "between its inputs and outputs converts; otherwise lists each node that does not, with why.",
-        "--inputs/--outputs cut the graph at any tensors. Checks the ONNX model against TensorFlow",
-        "with ONNX Runtime on random input (rtol 1e-3, atol 1e-4) unless --no-verify."})
+    description = "Exports a whole model as one ONNX model. It freezes the model first if needed, and every node"
+        + " between its inputs and outputs must convert: otherwise it lists each node that does not, with why."
+        + " --inputs/--outputs cut the graph at any tensors. Checks the ONNX model against TensorFlow with ONNX"
+        + " Runtime on random input (rtol 1e-3, atol 1e-4) unless --no-verify.")
 final class ExportOnnxCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "Any TensorFlow model tftrt reads.")
   Path model;
 
-  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx")
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.onnx", description = "Where to write the ONNX model.")
   Path out;
 
   @Option(names = "--overwrite", description = "Replace OUT.onnx if it exists (never an input of this run).")

@@ -13,11 +13,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "freeze", mixinStandardHelpOptions = true,
-    description = {"Freezes a model into one GraphDef: variables become constants, functions are inlined,",
-        "and only what the outputs need is kept. Writes OUT.pb and OUT.json (inputs, outputs, what was done),",
-        "then checks that the frozen graph gives the original's outputs on random input."})
+    description = "Freezes a model into one self-contained GraphDef. Variables become constants, functions are"
+        + " inlined, and only what the outputs need is kept. Writes OUT.pb and OUT.json (inputs, outputs, what was"
+        + " done), then checks that the frozen graph gives the original's outputs on random input, unless"
+        + " --no-verify.")
 final class FreezeCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "SavedModel directory, GraphDef .pb/.pbtxt, or TF1 .meta file.")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "A SavedModel directory, a GraphDef (.pb or .pbtxt file), or a TF1 MetaGraph (.meta file).")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.pb", description = "Where to write the frozen graph.")

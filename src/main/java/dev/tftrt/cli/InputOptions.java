@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
 /** How run and compare get their inputs: files, literal scalars, or seeded random values. */
 final class InputOptions {
   @Option(names = {"-i", "--input"}, paramLabel = "NAME=VALUE",
-      description = {"An input: name=file.npy, name=@file (the file's bytes as a string), name=0.5 (a scalar),",
-          "or a .npz file holding several inputs by name (repeatable)."})
+      description = "An input: name=file.npy, name=@file (the file's bytes as a string), name=0.5 (a scalar), or"
+          + " inputs.npz, a NumPy archive holding several inputs by name (repeatable).")
   List<String> inputs = new ArrayList<>();
 
   @Option(names = "--random", description = "Fill inputs not given with --input with seeded random values.")

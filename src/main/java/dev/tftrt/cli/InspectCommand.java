@@ -15,9 +15,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = {"Shows what conversion would do to a model: nodes by op type, the optimizer's work, the",
-        "segments (engines) with their sizes and boundaries, each node left in TensorFlow with the reason,",
-        "and the share of compute-heavy ops (conv, matmul) inside engines."})
+    description = "Shows what conversion would do to a model, writing nothing. It lists nodes by op type, the"
+        + " optimizer's work, the segments (engines) with their sizes and boundaries, each node left in TensorFlow"
+        + " with the reason, and the share of compute-heavy ops (conv, matmul) inside engines. On a converted"
+        + " folder it prints the report written at conversion.")
 final class InspectCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL|OUTDIR", description = "Any TensorFlow model tftrt reads, or a converted folder.")
   Path model;

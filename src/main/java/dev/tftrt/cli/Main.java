@@ -44,7 +44,7 @@ public final class Main implements Runnable {
     // The library logs its choices (java.util.logging, INFO); the CLI shows them with --verbose.
     java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
     root.setLevel(verboseArg ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
-    CommandLine cl = new CommandLine(new Main());
+    CommandLine cl = commandLine();
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -86,6 +86,11 @@ public final class Main implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** The command line with every command and tftrt's help layout (tests render help from it). */
+  static CommandLine commandLine() {
+    return HelpLayout.apply(new CommandLine(new Main()));
   }
 
   /** A check the user asked for did not pass (exit 1), as opposed to bad input (exit 2). */

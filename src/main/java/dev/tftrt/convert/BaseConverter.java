@@ -9,7 +9,8 @@ import java.util.Set;
 /**
  * The usual way to write a converter: declare a {@link Signature} per op type, add op-specific
  * checks in {@link #check}, and emit ONNX in {@link #convert}. Validation runs the signature
- * first, then {@code check}; an exception in either becomes a rejection, never a crash.
+ * first, then {@code check}. An exception in either is a bug in the converter: it reaches the
+ * {@link ConverterRegistry}, which reports it as such and keeps the node in TensorFlow.
  */
 public abstract class BaseConverter implements OpConverter {
   private final Map<String, Signature> signatures = new LinkedHashMap<>();
@@ -39,13 +40,9 @@ public abstract class BaseConverter implements OpConverter {
   public final Optional<String> validate(NodeView node) {
     Signature s = signatures.get(node.op());
     if (s == null) return Optional.of("no converter handles op " + node.op() + ".");
-    try {
-      Optional<String> r = s.check(node);
-      if (r.isPresent()) return r;
-      return check(node);
-    } catch (RuntimeException e) {
-      return Optional.of("it could not be checked (" + e + ").");
-    }
+    Optional<String> r = s.check(node);
+    if (r.isPresent()) return r;
+    return check(node);
   }
 
   /** Op-specific checks after the signature's; empty when the node converts. */

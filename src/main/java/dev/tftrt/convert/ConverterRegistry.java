@@ -8,6 +8,10 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * TensorFlow op type -> the converter that handles it. The single source of truth for what can
@@ -41,7 +45,11 @@ public final class ConverterRegistry {
         + " quantized types ONNX does not have, so it stays in TensorFlow.");
   }
 
+  private static final Logger LOG = Logger.getLogger(ConverterRegistry.class.getName());
+
   private final Map<String, OpConverter> byOp = new TreeMap<>();
+  private final Map<String, LongAdder> bugs = new ConcurrentHashMap<>();
+  private final Set<String> loggedBugs = ConcurrentHashMap.newKeySet();
 
   public ConverterRegistry(List<? extends OpConverter> converters) {
     for (OpConverter c : converters) {
@@ -69,11 +77,53 @@ public final class ConverterRegistry {
 
   /** Empty when the node converts, else one sentence why not (without the node's name). */
   public Optional<String> validate(NodeView node) {
+    return check(node).reason();
+  }
+
+  /**
+   * What {@link #validate} says, and whether it says so because the converter's check threw.
+   * A check that throws is a bug in the converter, not an unsupported node: it is counted
+   * ({@link #bugCounts}), logged once per op type (WARNING), and the node is rejected with a
+   * reason that says so, so that it stays in TensorFlow and the conversion goes on.
+   */
+  public Check check(NodeView node) {
     String effect = SIDE_EFFECTS.get(node.op());
-    if (effect != null) return Optional.of(effect);
+    if (effect != null) return Check.rejected(effect);
     OpConverter c = byOp.get(node.op());
-    if (c == null) return eightBit(node.op()).or(() -> Optional.of("no converter handles op " + node.op() + "."));
-    return c.validate(node);
+    if (c == null) return Check.rejected(eightBit(node.op()).orElse("no converter handles op " + node.op() + "."));
+    try {
+      return new Check(c.validate(node), null);
+    } catch (RuntimeException e) {
+      ConverterBug bug = new ConverterBug(c.getClass().getSimpleName(), node.op(), node.name(), e.toString());
+      bugs.computeIfAbsent(node.op(), k -> new LongAdder()).increment();
+      if (loggedBugs.add(node.op())) {
+        // One line at WARNING (the CLI shows it; a stack trace there would read as a crash),
+        // the stack trace at INFO (shown with --verbose).
+        LOG.warning("the " + bug.converter() + " converter threw while checking node " + node.name()
+            + " (" + node.op() + "): " + bug.error() + "; this is a bug in tftrt, not in the model: such nodes stay"
+            + " in TensorFlow (logged once per op type)");
+        LOG.log(Level.INFO, "where the " + bug.converter() + " converter threw", e);
+      }
+      return new Check(Optional.of(bug.reason()), bug);
+    }
+  }
+
+  /** Checks that threw, per op type, since this registry was made (each check of a node counts). */
+  public Map<String, Long> bugCounts() {
+    Map<String, Long> m = new TreeMap<>();
+    bugs.forEach((op, n) -> m.put(op, n.sum()));
+    return m;
+  }
+
+  /** A validation's outcome: the reason a node does not convert (empty: it does), and the bug behind it if any. */
+  public record Check(Optional<String> reason, ConverterBug bug) {
+    static Check rejected(String reason) {
+      return new Check(Optional.of(reason), null);
+    }
+
+    public Optional<ConverterBug> converterBug() {
+      return Optional.ofNullable(bug);
+    }
   }
 
   public boolean accepts(NodeView node) {

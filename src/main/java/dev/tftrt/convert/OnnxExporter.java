@@ -39,6 +39,10 @@ import org.tensorflow.proto.NodeDef;
  *
  * <p>Steps: collect the nodes the outputs depend on (stopping at the inputs), validate them all,
  * order them topologically, let each converter append ONNX, then run the ONNX passes.
+ *
+ * <p>Configure it first ({@link #opset}, {@link #inputShape}, {@link #passes}); then one exporter
+ * may export any number of graphs at once from different threads: each export keeps its state
+ * (the emitter, the order, the passes' indexes) in objects of its own, never in fields.
  */
 public final class OnnxExporter {
   public static final int DEFAULT_OPSET = 17;
@@ -47,8 +51,9 @@ public final class OnnxExporter {
   private final ConverterRegistry registry;
   private int opset = DEFAULT_OPSET;
   private final Map<String, long[]> inputShapes = new LinkedHashMap<>();
-  private final List<OnnxPass> passes = new ArrayList<>(
-      List.of(new TransposePushPass(), new TransposeCancelPass(), new PruneUnusedPass()));
+  /** Immutable, replaced whole: an export reads it once, and the passes keep no state. */
+  private volatile List<OnnxPass> passes =
+      List.of(new TransposePushPass(), new TransposeCancelPass(), new PruneUnusedPass());
 
   public OnnxExporter(ConverterRegistry registry) {
     this.registry = registry;
@@ -73,8 +78,7 @@ public final class OnnxExporter {
 
   /** Replaces the ONNX passes run after conversion (none: the converters' raw output). */
   public OnnxExporter passes(List<OnnxPass> passes) {
-    this.passes.clear();
-    this.passes.addAll(passes);
+    this.passes = List.copyOf(passes);
     return this;
   }
 

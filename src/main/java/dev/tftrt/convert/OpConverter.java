@@ -22,7 +22,9 @@ public interface OpConverter {
 
   /**
    * Empty when the node converts; otherwise one sentence (without the node's name) saying why
-   * not. Must not throw.
+   * not. Should not throw: an exception here is a bug in the converter, which the registry
+   * counts, logs and reports as one (see {@link ConverterRegistry#check}), keeping the node in
+   * TensorFlow.
    */
   Optional<String> validate(NodeView node);
 

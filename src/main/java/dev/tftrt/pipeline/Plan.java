@@ -1,6 +1,7 @@
 package dev.tftrt.pipeline;
 
 import dev.tftrt.convert.ops.StandardConverters;
+import dev.tftrt.convert.ConverterBug;
 import dev.tftrt.convert.ConverterRegistry;
 import dev.tftrt.convert.NodeView;
 import dev.tftrt.convert.OnnxExporter;
@@ -30,10 +31,11 @@ import org.tensorflow.proto.NodeDef;
 
 /**
  * The first half of a conversion, shared by `inspect` and `convert`: freeze (in memory), fix
- * the input shapes the user gave, optimize, and segment. Everything a report needs is here.
+ * the input shapes the user gave, optimize, and segment. Everything a report needs is here,
+ * including the nodes left in TensorFlow because their converter's check threw (node → bug).
  */
 public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph graph,
-    SegmentPlan segments) {
+    SegmentPlan segments, Map<String, ConverterBug> converterBugs) {
 
   /** Ops whose work dominates a network: the share of them inside engines is what matters. */
   public static final Set<String> COMPUTE_HEAVY = Set.of("Conv2D", "Conv3D", "DepthwiseConv2dNative",
@@ -59,14 +61,19 @@ public record Plan(FreezeResult frozen, Optimizer.Result optimized, TfGraph grap
     Set<String> inputs = frozen.inputs().stream().map(s -> TensorNames.node(s.tensor())).collect(Collectors.toSet());
     Set<String> outputs = frozen.outputs().stream().map(s -> TensorNames.canonical(s.tensor())).collect(Collectors.toSet());
     Map<String, String> refused = new LinkedHashMap<>();
-    Function<NodeView, Optional<String>> validator = v -> refused.containsKey(v.name())
-        ? Optional.of(refused.get(v.name())) : registry.validate(v);
+    Map<String, ConverterBug> bugs = new LinkedHashMap<>();
+    Function<NodeView, Optional<String>> validator = v -> {
+      if (refused.containsKey(v.name())) return Optional.of(refused.get(v.name()));
+      ConverterRegistry.Check check = registry.check(v);
+      check.converterBug().ifPresent(b -> bugs.put(v.name(), b));
+      return check.reason();
+    };
     RuntimeValidation runtime = new RuntimeValidation(graph, registry, opset);
     while (true) {
       SegmentPlan plan = new Segmenter(validator, options).segment(graph, inputs, outputs);
       Map<String, String> now = new LinkedHashMap<>();
       for (Segment s : plan.segments()) now.putAll(runtime.rejected(s));
-      if (now.isEmpty()) return new Plan(frozen, opt, graph, plan);
+      if (now.isEmpty()) return new Plan(frozen, opt, graph, plan, Map.copyOf(bugs));
       refused.putAll(now); // each round removes at least one candidate, so this ends
     }
   }

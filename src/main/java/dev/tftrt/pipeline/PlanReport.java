@@ -1,5 +1,6 @@
 package dev.tftrt.pipeline;
 
+import dev.tftrt.convert.ConverterBug;
 import dev.tftrt.optimize.Optimizer;
 import dev.tftrt.segment.Segment;
 import java.util.ArrayList;
@@ -54,6 +55,16 @@ public final class PlanReport {
       bad.add(m);
     }
     r.put("unsupported", bad);
+    List<Map<String, Object>> bugs = new ArrayList<>();
+    for (ConverterBug bug : bugs(p)) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("node", bug.node());
+      m.put("op", bug.op());
+      m.put("converter", bug.converter());
+      m.put("error", bug.error());
+      bugs.add(m);
+    }
+    r.put("converterBugs", bugs);
     r.put("smallClustersLeftInTensorFlow", p.segments().droppedClusters().size());
     int[] heavy = p.computeHeavyInEngines();
     Map<String, Object> h = new LinkedHashMap<>();
@@ -61,6 +72,16 @@ public final class PlanReport {
     h.put("total", heavy[1]);
     r.put("computeHeavyOps", h);
     return r;
+  }
+
+  /** The converter bugs of the nodes left in TensorFlow, in graph order. */
+  private static List<ConverterBug> bugs(Plan p) {
+    List<ConverterBug> list = new ArrayList<>();
+    for (String node : p.segments().rejected().keySet()) {
+      ConverterBug bug = p.converterBugs().get(node);
+      if (bug != null) list.add(bug);
+    }
+    return list;
   }
 
   /** The same plan as Markdown: what a person reads in report.md or on the terminal. */
@@ -86,6 +107,16 @@ public final class PlanReport {
     if (!p.segments().droppedClusters().isEmpty()) {
       b.append("\n").append(p.segments().droppedClusters().size())
           .append(" convertible cluster(s) stay in TensorFlow: below --min-segment-size or beyond --max-engines.\n");
+    }
+    List<ConverterBug> bugs = bugs(p);
+    if (!bugs.isEmpty()) {
+      b.append("\n## Converter bugs: ").append(bugs.size()).append(" nodes\n\n")
+          .append("A converter failed while checking these nodes: a bug in tftrt, not in the model."
+              + " They stay in TensorFlow; please report them.\n\n");
+      for (ConverterBug bug : bugs) {
+        b.append("- ").append(bug.node()).append(" (").append(bug.op()).append("): ")
+            .append(bug.converter()).append(" threw ").append(bug.error()).append('\n');
+      }
     }
     Map<String, List<String>> bad = p.unsupportedByReason();
     b.append("\n## Left in TensorFlow: ").append(p.segments().rejected().size()).append(" nodes\n\n");

@@ -105,7 +105,8 @@ public final class Segmenter {
     }
 
     List<Segment> segments = new ArrayList<>();
-    for (List<String> g : kept) segments.add(build(graph, segments.size(), g, graphOutputs, rank));
+    Map<String, Integer> maxRead = maxOutputIndexRead(graph);
+    for (List<String> g : kept) segments.add(build(graph, segments.size(), g, graphOutputs, rank, maxRead));
     return new SegmentPlan(segments, rejected, dropped);
   }
 
@@ -129,7 +130,7 @@ public final class Segmenter {
   }
 
   private static Segment build(TfGraph graph, int id, List<String> members, Set<String> graphOutputs,
-      Map<String, Integer> rank) {
+      Map<String, Integer> rank, Map<String, Integer> maxRead) {
     Set<String> inside = new HashSet<>(members);
     Set<String> consts = new TreeSet<>(Comparator.comparingInt(rank::get));
     Set<String> inputs = new LinkedHashSet<>();
@@ -145,7 +146,7 @@ public final class Segmenter {
     }
     for (String m : members) {
       NodeDef n = graph.node(m);
-      int outs = Math.max(1, maxOutputIndexUsed(graph, n) + 1);
+      int outs = maxRead.getOrDefault(m, 0) + 1;
       // A fetched output that nothing in the graph reads (a second signature output) counts too.
       for (String o : graphOutputs) {
         if (TensorNames.node(o).equals(m)) outs = Math.max(outs, TensorNames.index(o) + 1);
@@ -163,9 +164,18 @@ public final class Segmenter {
     return new Segment(id, nodes, new ArrayList<>(inputs), new ArrayList<>(outputs), work(graph, members));
   }
 
-  private static int maxOutputIndexUsed(TfGraph graph, NodeDef n) {
-    int max = 0;
-    for (int i = 0; i < 64; i++) if (!graph.consumers(n.getName() + ":" + i).isEmpty()) max = i;
+  /**
+   * The highest output index some node reads, per node, from every data edge of the graph: a
+   * Split or Unpack may have any number of outputs, and any of them may be the only one read.
+   */
+  private static Map<String, Integer> maxOutputIndexRead(TfGraph graph) {
+    Map<String, Integer> max = new HashMap<>();
+    for (NodeDef n : graph.nodes()) {
+      for (String in : n.getInputList()) {
+        if (TensorNames.isControl(in)) continue;
+        max.merge(TensorNames.node(in), TensorNames.index(in), Math::max);
+      }
+    }
     return max;
   }
 
