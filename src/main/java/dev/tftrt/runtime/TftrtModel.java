@@ -81,7 +81,7 @@ public final class TftrtModel implements AutoCloseable {
         listed.remove(n.getName());
         EngineBackend backend;
         try {
-          backend = Backends.create(node, backendOverride);
+          backend = Backends.create(node, backendOverride, dir);
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {

@@ -7,8 +7,6 @@ import dev.tftrt.runtime.engine.EngineNode;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,12 +18,14 @@ import java.util.logging.Logger;
  * override (given at load time) replaces it for every node. Either names one of:
  *
  * <ul>
- *   <li>{@value #AUTO}: {@value #TENSORRT} where a GPU and TensorRT are usable (never, in this
- *       build: the TensorRT backend arrives later; the reason is logged once per node at INFO),
- *       else {@value #ONNXRUNTIME} when the node carries an ONNX model, else {@value #TENSORFLOW}
- *       when it carries its segment. A node whose ONNX model ONNX Runtime cannot load is an
- *       error, not a silent fall back to TensorFlow.
- *   <li>{@value #TENSORRT}: an error in this build, saying so.
+ *   <li>{@value #AUTO}: {@value #TENSORRT} where a GPU and TensorRT are usable ({@link
+ *       dev.tftrt.build.GpuDetection}) and the node carries an ONNX model, else {@value
+ *       #ONNXRUNTIME} when it carries one, else {@value #TENSORFLOW} when it carries its
+ *       segment; why TensorRT was skipped is logged once per process at INFO. A node whose
+ *       engine cannot be built, or whose ONNX model ONNX Runtime cannot load, is an error, not a
+ *       silent fall back.
+ *   <li>{@value #TENSORRT}: {@link TensorRtBackend}; where no GPU is usable, an error saying
+ *       which part is missing.
  *   <li>{@value #ONNXRUNTIME}: {@link OnnxRuntimeBackend}; an error when the node has no ONNX.
  *   <li>{@value #TENSORFLOW}: {@link TensorFlowBackend}; an error when the node has no segment.
  * </ul>
@@ -41,8 +41,8 @@ public final class Backends {
   public static final List<String> NAMES = List.of(AUTO, TENSORRT, ONNXRUNTIME, TENSORFLOW);
 
   private static final Logger LOG = Logger.getLogger(Backends.class.getName());
-  /** Nodes (registry key + name) whose auto choice has been logged. */
-  private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+  /** Whether auto's skipping of TensorRT has been logged (once per process). */
+  private static final java.util.concurrent.atomic.AtomicBoolean LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Backends() {}
 
@@ -75,8 +75,18 @@ public final class Backends {
 
   /** Creates the backend this policy picks for {@code node}; the caller closes it. */
   public static EngineBackend create(EngineNode node, String override) {
+    return create(node, override, null);
+  }
+
+  /**
+   * As {@link #create(EngineNode, String)} for a node of the converted model in {@code
+   * modelDir} (null: none), whose {@code engines/} folder the tensorrt backend searches too.
+   */
+  public static EngineBackend create(EngineNode node, String override, java.nio.file.Path modelDir) {
     String choice = chosen(node, override); // logs auto's reason, checks attrs
     switch (choice) {
+      case TENSORRT:
+        return TensorRtBackend.create(node, modelDir);
       case ONNXRUNTIME:
         return new OnnxRuntimeBackend(node);
       case TENSORFLOW:
@@ -87,10 +97,11 @@ public final class Backends {
   }
 
   /**
-   * The backend {@link #create} would use for {@code node}: {@value #ONNXRUNTIME} or {@value
-   * #TENSORFLOW} (for reports). Throws {@link TftrtException} naming the node where there is
-   * none: an explicit {@value #TENSORRT}, an unknown name, or a node lacking what its backend
-   * needs. An {@value #AUTO} choice that skips TensorRT logs why, once per node.
+   * The backend {@link #create} would use for {@code node}: {@value #TENSORRT}, {@value
+   * #ONNXRUNTIME} or {@value #TENSORFLOW} (for reports). Throws {@link TftrtException} naming the
+   * node where there is none: {@value #TENSORRT} without a usable GPU, an unknown name, or a node
+   * lacking what its backend needs. An {@value #AUTO} choice that skips TensorRT logs why, once
+   * per process.
    */
   public static String chosen(EngineNode node, String override) {
     String o = checkOverride(override);
@@ -99,6 +110,8 @@ public final class Backends {
     if (requested.isEmpty()) requested = AUTO;
     switch (requested) {
       case AUTO: {
+        String unusable = tensorrtUnavailableReason();
+        if (unusable == null && !node.onnx().isEmpty()) return TENSORRT;
         String fallback;
         if (!node.onnx().isEmpty()) {
           fallback = ONNXRUNTIME;
@@ -109,16 +122,23 @@ public final class Backends {
               + "segment (attrs '" + EngineNode.ATTR_ONNX + "' and '" + EngineNode.ATTR_SEGMENT
               + "' are empty), so no backend can run it.");
         }
-        if (LOGGED.add(node.registryKey() + "\u0000" + node.name())) {
-          LOG.log(Level.INFO, () -> "engine node " + node.name() + ": tensorrt skipped ("
-              + tensorrtUnavailableReason() + "); using " + fallback
-              + (fallback.equals(TENSORFLOW) ? " (the node carries no ONNX model)" : ""));
+        if (unusable != null && LOGGED.compareAndSet(false, true)) {
+          LOG.log(Level.INFO, () -> "backend auto: tensorrt skipped (" + unusable + "); engine nodes run on "
+              + "onnxruntime, or tensorflow where a node carries no ONNX model");
         }
         return fallback;
       }
-      case TENSORRT:
-        throw new TftrtException(where + " asks for the tensorrt backend, which this build does "
-            + "not provide yet; use --backend onnxruntime or tensorflow.");
+      case TENSORRT: {
+        String unusable = tensorrtUnavailableReason();
+        if (unusable != null) {
+          throw new TftrtException(where + " asks for the tensorrt backend, but TensorRT cannot run here: " + unusable);
+        }
+        if (node.onnx().isEmpty()) {
+          throw new TftrtException(where + " asks for the tensorrt backend but carries no ONNX model (attr '"
+              + EngineNode.ATTR_ONNX + "' is empty) to build its engine from; use --backend tensorflow or auto.");
+        }
+        return TENSORRT;
+      }
       case ONNXRUNTIME:
         if (node.onnx().isEmpty()) {
           throw new TftrtException(where + " asks for the onnxruntime backend but carries no "
@@ -150,8 +170,8 @@ public final class Backends {
     return o;
   }
 
-  /** Why auto does not pick TensorRT (always, until the TensorRT backend exists). */
+  /** Why TensorRT cannot run here (GpuDetection's sentence), or null where it can. */
   static String tensorrtUnavailableReason() {
-    return "no TensorRT backend in this build";
+    return dev.tftrt.build.GpuDetection.detect().problem();
   }
 }
