@@ -61,6 +61,16 @@ public final class EngineCache {
   /** What {@link #store} wrote: the entry id and the plan's SHA-256, for a manifest to list. */
   public record Stored(String id, String planSha256, Path plan, Path sidecar) {}
 
+  /** Whether {@code dir} holds only what an engine cache holds (entries, timing caches, temporaries). */
+  public static boolean isCacheFolder(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.allMatch(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          && p.getFileName().toString().matches("([0-9a-f]{32}\\.(plan|json|layers\\.json)|timing-.*\\.cache|\\..*\\.tftrt-.*)"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public Path planFile(EngineKey key) {
     return root.resolve(key.id() + ".plan");
   }

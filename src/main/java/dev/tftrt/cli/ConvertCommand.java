@@ -1,5 +1,8 @@
 package dev.tftrt.cli;
 
+import dev.tftrt.build.GpuDetection;
+import dev.tftrt.build.GpuInfo;
+import dev.tftrt.pipeline.BuildJob;
 import dev.tftrt.pipeline.ConvertJob;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -34,6 +37,11 @@ final class ConvertCommand implements Callable<Integer> {
 
 
 
+  @Option(names = "--build", description = "Also build every engine for this GPU with TensorRT (see tftrt build).")
+  boolean build;
+
+  @Mixin TensorRtOptions trt;
+
   @Mixin CommonOptions common;
   @Mixin BindOptions bind;
   @Mixin VerifyOptions check;
@@ -50,6 +58,13 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() {
     Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
+    BuildJob.Options buildOptions = null;
+    if (build) {
+      // before converting: a machine that cannot build says so at once, not after the conversion
+      buildOptions = new BuildJob.Options(out, trt.engineCache, trt.options(), true);
+      GpuInfo gpu = GpuDetection.detect();
+      if (!gpu.usable()) throw new dev.tftrt.TftrtException("cannot build TensorRT engines (--build): " + gpu.problem());
+    }
     ConvertJob.Report r;
     try {
       r = ConvertJob.run(new ConvertJob.Options(bind.apply(common.load(model)), out, common.shapes(), segments.options(),
@@ -74,6 +89,10 @@ final class ConvertCommand implements Callable<Integer> {
     } else {
       pw.println("  verification against the original (inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());
+    }
+    if (buildOptions != null) {
+      pw.println("  TensorRT engines:");
+      BuildCommand.print(pw, BuildJob.run(buildOptions));
     }
     pw.println("  report: " + out.resolve("report.md"));
     return Main.OK;

@@ -42,7 +42,7 @@ public final class Backends {
 
   private static final Logger LOG = Logger.getLogger(Backends.class.getName());
   /** Whether auto's skipping of TensorRT has been logged (once per process). */
-  private static final java.util.concurrent.atomic.AtomicBoolean LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
+  static final java.util.concurrent.atomic.AtomicBoolean LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Backends() {}
 
