@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -113,6 +115,33 @@ public final class EngineCache {
       return corrupt(key, "the plan " + plan + " has SHA-256 " + actual + " but its sidecar says " + sum);
     }
     return new Hit(bytes, plan);
+  }
+
+  /**
+   * An entry whose key equals {@code key} in every part but the shape profile (the profile a
+   * model was built with, when the run gives no ranges): its plan checked like {@link #lookup},
+   * or null when there is none.
+   */
+  public Hit lookupAnyProfile(EngineKey key) {
+    if (!Files.isDirectory(root)) return null;
+    List<EngineKey> candidates = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, "*.json")) {
+      for (Path p : ds) {
+        if (p.getFileName().toString().endsWith(".layers.json")) continue;
+        EngineKey k = readKey(p);
+        if (k != null && k.equals(new EngineKey(key.segmentSha256(), key.precision(), key.tensorRtVersion(),
+            key.gpuTarget(), k.profile(), key.options()))) {
+          candidates.add(k);
+        }
+      }
+    } catch (IOException e) {
+      return null;
+    }
+    candidates.sort(java.util.Comparator.comparing(EngineKey::id)); // the same choice every time
+    for (EngineKey k : candidates) {
+      if (lookup(k) instanceof Hit h) return h;
+    }
+    return null;
   }
 
   private Corrupt corrupt(EngineKey key, String why) {

@@ -68,6 +68,42 @@ public final class EngineProvider {
     return EngineKey.of(r.onnx(), r.precision(), gpu, profile(r), options);
   }
 
+  /**
+   * A cached plan for {@code r} without building: under its exact key when its profile can be
+   * told now, else (no --shape-range given, so any profile will do: the engine checks each
+   * call's shapes against its own) one that differs only in the profile. Null when none.
+   */
+  public Provided cached(Request r) {
+    List<ShapeRange> profile;
+    try {
+      profile = profile(r);
+    } catch (TftrtException unknownDims) {
+      profile = null;
+    }
+    EngineKey key = EngineKey.of(r.onnx(), r.precision(), gpu, profile == null ? List.of() : profile, options);
+    for (EngineCache c : caches) {
+      if (profile != null && c.lookup(key) instanceof EngineCache.Hit h) {
+        return new Provided(h.plan(), key, "cache " + c.root(), false, null);
+      }
+    }
+    if (!options.shapeRanges().isEmpty()) return null;
+    for (EngineCache c : caches) {
+      EngineCache.Hit h = c.lookupAnyProfile(key);
+      if (h != null) return new Provided(h.plan(), key, "cache " + c.root(), false, null);
+    }
+    return null;
+  }
+
+  /** Whether {@code r}'s profile can be told before it runs (no dimension known only at run time). */
+  public boolean profileKnown(Request r) {
+    try {
+      profile(r);
+      return true;
+    } catch (TftrtException e) {
+      return false;
+    }
+  }
+
   /** The plan for {@code r}: cached, else built when {@code allowBuild}, else one sentence why not. */
   public Provided provide(Request r, boolean allowBuild) {
     List<ShapeRange> profile = profile(r);
@@ -76,6 +112,8 @@ public final class EngineProvider {
     for (EngineCache c : caches) {
       EngineCache.Lookup l = c.lookup(key);
       if (l instanceof EngineCache.Hit h) {
+        // found in a later cache (say, the user's): the first (the model's engines/) gets a copy
+        if (c != caches.get(0)) caches.get(0).store(key, r.name(), h.plan(), null);
         return new Provided(h.plan(), key, "cache " + c.root(), false, null);
       }
       if (l instanceof EngineCache.Corrupt k) why.add("the cached plan was corrupt (" + k.why() + ")");

@@ -58,6 +58,9 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() {
     Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
+    // engines built while verifying (backend auto or tensorrt on a GPU) use these options too
+    dev.tftrt.runtime.backend.TensorRtSettings.set(new dev.tftrt.runtime.backend.TensorRtSettings(
+        trt.engineCache != null ? trt.engineCache : dev.tftrt.build.BuildOptions.defaultEngineCacheDir(), trt.options(), true));
     BuildJob.Options buildOptions = null;
     if (build) {
       // before converting: a machine that cannot build says so at once, not after the conversion

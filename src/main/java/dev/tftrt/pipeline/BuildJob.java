@@ -57,7 +57,10 @@ public final class BuildJob {
     Path cache = check(o);
     GpuInfo gpu = GpuDetection.detect();
     if (!gpu.usable()) throw new TftrtException("cannot build TensorRT engines: " + gpu.problem());
-    return run(o, cache, EngineProvider.onGpu(gpu, o.build(), List.of(new EngineCache(cache)), o.progressBar()));
+    // engines built at run time (say, by convert's verification) are in the user cache: reuse them
+    List<EngineCache> caches = new ArrayList<>(List.of(new EngineCache(cache)));
+    if (!cache.equals(BuildOptions.defaultEngineCacheDir())) caches.add(new EngineCache(BuildOptions.defaultEngineCacheDir()));
+    return run(o, cache, EngineProvider.onGpu(gpu, o.build(), caches, o.progressBar()));
   }
 
   static List<Engine> run(Options o, Path cache, EngineProvider provider) {

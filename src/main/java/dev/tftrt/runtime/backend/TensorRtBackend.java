@@ -76,8 +76,13 @@ public final class TensorRtBackend implements EngineBackend {
   private final List<Slot> all = new ArrayList<>();
   private boolean closed;
 
-  /** Gets the node's plan (cache or build, see {@link TensorRtSettings}) and loads it. */
-  public static TensorRtBackend create(EngineNode node, Path modelDir) {
+  /**
+   * The node's backend: its plan from a cache (see {@link TensorRtSettings}), else built now
+   * when every input's profile is known, else built on the first call from that call's shapes
+   * (a fixed profile: the shapes the model is verified or first run with). With building at run
+   * time off, a missing plan is one sentence saying which part of the key differs.
+   */
+  public static EngineBackend create(EngineNode node, Path modelDir) {
     GpuInfo gpu = GpuDetection.detect();
     if (!gpu.usable()) {
       throw new TftrtException("engine node '" + node.name() + "' asks for the tensorrt backend, but TensorRT cannot run here: "
@@ -88,10 +93,63 @@ public final class TensorRtBackend implements EngineBackend {
     if (onnx.length == 0) {
       throw new TftrtException("engine node '" + node.name() + "' carries no ONNX model, so no TensorRT engine can be built for it.");
     }
+    boolean vc = s.options().versionCompatible();
     EngineProvider provider = EngineProvider.onGpu(gpu, s.options(), s.caches(modelDir), s.progressBar());
-    EngineProvider.Provided p = provider.provide(
-        new EngineProvider.Request(node.name(), onnx, node.precision(), Map.of()), s.options().allowBuildAtRuntime());
-    return new TensorRtBackend(node, p.plan(), s.options().versionCompatible());
+    EngineProvider.Request req = new EngineProvider.Request(node.name(), onnx, node.precision(), Map.of());
+    EngineProvider.Provided cached = provider.cached(req);
+    if (cached != null) return new TensorRtBackend(node, cached.plan(), vc);
+    boolean allow = s.options().allowBuildAtRuntime();
+    if (!allow || provider.profileKnown(req)) {
+      return new TensorRtBackend(node, provider.provide(req, allow).plan(), vc);
+    }
+    return new Lazy(node, provider, vc);
+  }
+
+  /** Builds on the first call, with that call's input shapes as the profile. */
+  static final class Lazy implements EngineBackend {
+    private final EngineNode node;
+    private final EngineProvider provider;
+    private final boolean versionCompatible;
+    private volatile TensorRtBackend built;
+    private boolean closed;
+
+    Lazy(EngineNode node, EngineProvider provider, boolean versionCompatible) {
+      this.node = node;
+      this.provider = provider;
+      this.versionCompatible = versionCompatible;
+    }
+
+    @Override
+    public void run(EngineCall call) throws Exception {
+      TensorRtBackend b = built;
+      if (b == null) {
+        synchronized (this) {
+          if (closed) throw new IllegalStateException("the tensorrt backend of engine node '" + node.name() + "' is closed");
+          b = built;
+          if (b == null) {
+            byte[] onnx = node.onnx().toByteArray();
+            List<ShapeRanges.Input> ins = OnnxInputs.inputs(node.name(), onnx);
+            Map<String, long[]> observed = new java.util.HashMap<>();
+            for (int i = 0; i < ins.size() && i < call.numInputs(); i++) observed.put(ins.get(i).name(), call.inputShape(i));
+            EngineProvider.Provided p = provider.provide(
+                new EngineProvider.Request(node.name(), onnx, node.precision(), observed), true);
+            built = b = new TensorRtBackend(node, p.plan(), versionCompatible);
+          }
+        }
+      }
+      b.run(call);
+    }
+
+    @Override
+    public String describe() {
+      return "tensorrt";
+    }
+
+    @Override
+    public synchronized void close() {
+      closed = true;
+      if (built != null) built.close();
+    }
   }
 
   /** Loads {@code plan} (checksummed by the cache) for {@code node}. */
