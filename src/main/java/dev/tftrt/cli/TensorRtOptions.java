@@ -35,9 +35,14 @@ final class TensorRtOptions {
   @Option(names = "--version-compatible", description = "Engines that load on later TensorRT versions (may run slower).")
   boolean versionCompatible;
 
+  @Option(names = "--allow-build-at-runtime", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Build a missing or mismatching engine when the model runs (default: on); off, say which part of the cache key differs.")
+  boolean allowBuildAtRuntime;
+
   BuildOptions options() {
     BuildOptions.Builder b = BuildOptions.builder().shapeRanges(ShapeRanges.parse(shapeRanges))
-        .optimizationLevel(level).hardwareCompat(HardwareCompat.parse(hardware)).versionCompatible(versionCompatible);
+        .optimizationLevel(level).hardwareCompat(HardwareCompat.parse(hardware)).versionCompatible(versionCompatible)
+        .allowBuildAtRuntime(allowBuildAtRuntime);
     if (workspace != null) b.workspaceBytes(BuildOptions.parseSize(workspace));
     if (timingCache != null) b.timingCacheDir(timingCache);
     return b.build();

@@ -170,10 +170,7 @@ public final class TensorRtBackend implements EngineBackend {
     for (int i = 0; i < inputNames.length; i++) {
       inputNames[i] = ins.get(i).name();
       checkTensor(e, where, inputNames[i], TensorIOMode.kINPUT, node.inputTypes().get(i));
-      ranges[i] = new ShapeRange(inputNames[i],
-          dims(e.getProfileShape(inputNames[i], 0, OptProfileSelector.kMIN)),
-          dims(e.getProfileShape(inputNames[i], 0, OptProfileSelector.kOPT)),
-          dims(e.getProfileShape(inputNames[i], 0, OptProfileSelector.kMAX)));
+      ranges[i] = range(e, inputNames[i]);
     }
     outputNames = outs.toArray(new String[0]);
     outputElementBytes = new int[outputNames.length];
@@ -182,6 +179,26 @@ public final class TensorRtBackend implements EngineBackend {
       outputElementBytes[i] = DTypes.byteSize(node.outputType(i));
     }
     contextMemory = Math.max(e.getDeviceMemorySizeForProfileV2(0), e.getDeviceMemorySizeV2());
+  }
+
+  /**
+   * The shapes the engine accepts for an input: its static shape where it has no unknown
+   * dimension, else profile 0's min/opt/max (what getProfileShape returns for a static input is
+   * not documented, so it is not relied on).
+   */
+  private static ShapeRange range(ICudaEngine e, String name) {
+    long[] declared = dims(e.getTensorShape(name));
+    boolean known = true;
+    for (long d : declared) known &= d >= 0;
+    if (known) return ShapeRange.fixed(name, declared);
+    long[] min = dims(e.getProfileShape(name, 0, OptProfileSelector.kMIN));
+    long[] opt = dims(e.getProfileShape(name, 0, OptProfileSelector.kOPT));
+    long[] max = dims(e.getProfileShape(name, 0, OptProfileSelector.kMAX));
+    if (min.length != declared.length || opt.length != declared.length || max.length != declared.length) {
+      throw new IllegalStateException("TensorRT reports no optimisation profile for input '" + name + "' of shape "
+          + EngineNode.describeShape(declared));
+    }
+    return new ShapeRange(name, min, opt, max);
   }
 
   private static void checkTensor(ICudaEngine e, String where, String name, TensorIOMode mode, DataType tf) {
