@@ -372,7 +372,7 @@ class ConvertCliTest {
     // The same command with a backend that cannot run shows that --backend is applied.
     Cli.Result trt = Cli.run("compare", dir.toString(), dir.toString(), "--backend", "tensorrt", "--random");
     assertExit(2, trt);
-    assertEquals("tftrt: engine node 'TftrtEngine_0' asks for the tensorrt backend, but TensorRT cannot run here: "
+    assertEquals("tftrt: engine node 'TftrtEngine_0' asks for the tensorrt backend, but "
         + dev.tftrt.build.GpuDetection.detect().problem() + "\n", trt.err());
     Cli.Result nosuch = Cli.run("run", dir.toString(), "--backend", "nosuch", "--random");
     assertExit(2, nosuch);
@@ -489,7 +489,7 @@ class ConvertCliTest {
     Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", out.toString(), "--backend", "tensorrt",
         "--overwrite");
     assertExit(2, r);
-    assertEquals("tftrt: engine node 'TftrtEngine_0' asks for the tensorrt backend, but TensorRT cannot run here: "
+    assertEquals("tftrt: engine node 'TftrtEngine_0' asks for the tensorrt backend, but "
         + dev.tftrt.build.GpuDetection.detect().problem() + "\n", r.err());
     assertEquals(List.of("conv"), TestModels.listing(tmp)); // no hidden .conv.*.tmp/.old left
     assertEquals(before, OutputSafetyCliTest.treeHash(out));

@@ -131,7 +131,7 @@ public final class Backends {
       case TENSORRT: {
         String unusable = tensorrtUnavailableReason();
         if (unusable != null) {
-          throw new TftrtException(where + " asks for the tensorrt backend, but TensorRT cannot run here: " + unusable);
+          throw new TftrtException(where + " asks for the tensorrt backend, but " + unusable);
         }
         if (node.onnx().isEmpty()) {
           throw new TftrtException(where + " asks for the tensorrt backend but carries no ONNX model (attr '"

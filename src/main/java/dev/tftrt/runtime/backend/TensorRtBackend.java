@@ -85,7 +85,7 @@ public final class TensorRtBackend implements EngineBackend {
   public static EngineBackend create(EngineNode node, Path modelDir) {
     GpuInfo gpu = GpuDetection.detect();
     if (!gpu.usable()) {
-      throw new TftrtException("engine node '" + node.name() + "' asks for the tensorrt backend, but TensorRT cannot run here: "
+      throw new TftrtException("engine node '" + node.name() + "' asks for the tensorrt backend, but "
           + gpu.problem());
     }
     TensorRtSettings s = TensorRtSettings.current();

@@ -30,7 +30,7 @@ import org.tensorflow.proto.GraphDef;
 @SuppressWarnings("try") // registrations are try-with-resources scopes
 class BackendsTest {
   /** What an explicit tensorrt choice says where no GPU is usable (these tests run where none is). */
-  static final String TRT_SENTENCE = "asks for the tensorrt backend, but TensorRT cannot run here: "
+  static final String TRT_SENTENCE = "asks for the tensorrt backend, but "
       + dev.tftrt.build.GpuDetection.detect().problem();
 
   private static final Model MODEL = new Model(-1, false, false);
