@@ -1,5 +1,8 @@
 package dev.tftrt.cli;
 
+import dev.tftrt.build.GpuDetection;
+import dev.tftrt.build.GpuInfo;
+import dev.tftrt.pipeline.BuildJob;
 import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.precision.Precision;
 import dev.tftrt.runtime.backend.Backend;
@@ -41,6 +44,11 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--keep-frozen", description = "Also write the frozen original (frozen.pb, frozen.json) into OUTDIR.")
   boolean keepFrozen;
 
+  @Option(names = "--build", description = "Also build every engine for this GPU with TensorRT (see tftrt build).")
+  boolean build;
+
+  @Mixin TensorRtOptions trt;
+
   @Mixin CommonOptions common;
   @Mixin BindOptions bind;
   @Mixin VerifyOptions check;
@@ -60,6 +68,16 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() {
     Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
+    // engines built while verifying (backend auto or tensorrt on a GPU) use these options too
+    dev.tftrt.runtime.backend.TensorRtSettings.set(new dev.tftrt.runtime.backend.TensorRtSettings(
+        trt.engineCache != null ? trt.engineCache : dev.tftrt.build.BuildOptions.defaultEngineCacheDir(), trt.options(), true));
+    BuildJob.Options buildOptions = null;
+    if (build) {
+      // before converting: a machine that cannot build says so at once, not after the conversion
+      buildOptions = new BuildJob.Options(out, trt.engineCache, trt.options(), true);
+      GpuInfo gpu = GpuDetection.detect();
+      if (!gpu.usable()) throw new dev.tftrt.TftrtException("cannot build TensorRT engines (--build): " + gpu.problem());
+    }
     ConvertJob.Report r;
     try {
       r = ConvertJob.run(ConvertJob.builder(bind.apply(common.load(model)), out).shapes(common.shapes())
@@ -87,6 +105,10 @@ final class ConvertCommand implements Callable<Integer> {
     } else {
       pw.println("  verification against the original (inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());
+    }
+    if (buildOptions != null) {
+      pw.println("  TensorRT engines:");
+      BuildCommand.print(pw, BuildJob.run(buildOptions));
     }
     pw.println("  report: " + out.resolve("report.md"));
     return Main.OK;

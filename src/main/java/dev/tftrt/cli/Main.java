@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tftrt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Freezes TensorFlow models, converts what TensorRT can run, and checks the results.",
-    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, ConvertCommand.class, InspectCommand.class,
+    subcommands = {FreezeCommand.class, ExportOnnxCommand.class, ConvertCommand.class, BuildCommand.class, InspectCommand.class,
         RunCommand.class,
         CompareCommand.class,
         BenchCommand.class,

@@ -117,7 +117,7 @@ public final class TftrtModel implements AutoCloseable {
         EngineBackend backend;
         try {
           backend = Backends.create(withPayloads(dir, manifest, node, options.backend(), shown), options.backend(),
-              options.ort());
+              options.ort(), dir);
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {

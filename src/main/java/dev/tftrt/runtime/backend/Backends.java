@@ -18,12 +18,14 @@ import java.util.logging.Logger;
  * override (given at load time) replaces it for every node. Either names a {@link Backend}:
  *
  * <ul>
- *   <li>{@link Backend#AUTO}: tensorrt where a GPU and TensorRT are usable (never, in this
- *       build: the TensorRT backend arrives later; the reason is logged at INFO each time a
- *       backend is created), else onnxruntime when the node carries an ONNX model, else
- *       tensorflow when it carries its segment. A node whose ONNX model ONNX Runtime cannot
- *       load is an error, not a silent fall back to TensorFlow.
- *   <li>{@link Backend#TENSORRT}: an error in this build, saying so.
+ *   <li>{@link Backend#AUTO}: tensorrt where a GPU and TensorRT are usable ({@link
+ *       dev.tftrt.build.GpuDetection}) and the node carries an ONNX model, else onnxruntime when
+ *       it carries one, else tensorflow when it carries its segment; why TensorRT was skipped is
+ *       logged once per process at INFO (a per-node record grew with every load). A node whose
+ *       engine cannot be built, or whose ONNX model ONNX Runtime cannot load, is an error, not
+ *       a silent fall back.
+ *   <li>{@link Backend#TENSORRT}: {@link TensorRtBackend}; where no GPU is usable, an error
+ *       saying which part is missing.
  *   <li>{@link Backend#ONNXRUNTIME}: {@link OnnxRuntimeBackend}; an error when the node has no ONNX.
  *   <li>{@link Backend#TENSORFLOW}: {@link TensorFlowBackend}; an error when the node has no segment.
  * </ul>
@@ -32,6 +34,9 @@ import java.util.logging.Logger;
  */
 public final class Backends {
   private static final Logger LOG = Logger.getLogger(Backends.class.getName());
+
+  /** Whether auto's skipping of TensorRT has been logged (once per process). */
+  static final java.util.concurrent.atomic.AtomicBoolean LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Backends() {}
 
@@ -51,7 +56,7 @@ public final class Backends {
    */
   public static EngineBackendFactory factory(Backend override, Predicate<EngineNode> scope) {
     Objects.requireNonNull(scope, "scope");
-    return node -> scope.test(node) ? create(node, override, OrtOptions.defaults()) : null;
+    return node -> scope.test(node) ? create(node, override, OrtOptions.defaults(), null) : null;
   }
 
   /** Scoped to nodes whose {@code key} attribute starts with {@code keyPrefix}. */
@@ -62,19 +67,19 @@ public final class Backends {
 
   /** Creates the backend this policy picks for {@code node}, ONNX Runtime on its defaults; the caller closes it. */
   public static EngineBackend create(EngineNode node, Backend override) {
-    return create(node, override, OrtOptions.defaults());
+    return create(node, override, OrtOptions.defaults(), null);
   }
 
-  /** Creates the backend this policy picks for {@code node}; the caller closes it. */
-  public static EngineBackend create(EngineNode node, Backend override, OrtOptions ort) {
-    Backend choice = chosen(node, override);
-    if (requested(node, override) == Backend.AUTO) {
-      // Logged per backend made, not remembered per node: a set of logged nodes grew with every load.
-      LOG.log(Level.INFO, () -> "engine node " + node.name() + ": tensorrt skipped ("
-          + tensorrtUnavailableReason() + "); using " + choice.label()
-          + (choice == Backend.TENSORFLOW ? " (the node carries no ONNX model)" : ""));
-    }
+  /**
+   * Creates the backend this policy picks for {@code node} of the converted model in {@code
+   * modelDir} (null: none; the tensorrt backend searches its {@code engines/} folder), ONNX
+   * Runtime sessions on {@code ort}; the caller closes it.
+   */
+  public static EngineBackend create(EngineNode node, Backend override, OrtOptions ort, java.nio.file.Path modelDir) {
+    Backend choice = chosen(node, override); // logs auto's reason, checks attrs
     switch (choice) {
+      case TENSORRT:
+        return TensorRtBackend.create(node, modelDir);
       case ONNXRUNTIME:
         return new OnnxRuntimeBackend(node, ort);
       case TENSORFLOW:
@@ -85,23 +90,44 @@ public final class Backends {
   }
 
   /**
-   * The backend {@link #create} would use for {@code node}: {@link Backend#ONNXRUNTIME} or
-   * {@link Backend#TENSORFLOW} (for reports). Throws {@link TftrtException} naming the node
-   * where there is none: an explicit tensorrt, an unknown name in the node's attribute, or a
-   * node lacking what its backend needs.
+   * The backend {@link #create} would use for {@code node}: tensorrt, onnxruntime or tensorflow
+   * (for reports). Throws {@link TftrtException} naming the node where there is none: tensorrt
+   * without a usable GPU, an unknown name in the node's attribute, or a node lacking what its
+   * backend needs. An auto choice that skips TensorRT logs why, once per process.
    */
   public static Backend chosen(EngineNode node, Backend override) {
     String where = "engine node '" + node.name() + "'";
     switch (requested(node, override)) {
-      case AUTO:
-        if (!node.onnx().isEmpty()) return Backend.ONNXRUNTIME;
-        if (!node.segment().isEmpty()) return Backend.TENSORFLOW;
-        throw new TftrtException(where + " carries neither an ONNX model nor its TensorFlow "
-            + "segment (attrs '" + EngineNode.ATTR_ONNX + "' and '" + EngineNode.ATTR_SEGMENT
-            + "' are empty), so no backend can run it.");
-      case TENSORRT:
-        throw new TftrtException(where + " asks for the tensorrt backend, which this build does "
-            + "not provide yet; use --backend onnxruntime or tensorflow.");
+      case AUTO: {
+        String unusable = tensorrtUnavailableReason();
+        if (unusable == null && !node.onnx().isEmpty()) return Backend.TENSORRT;
+        Backend fallback;
+        if (!node.onnx().isEmpty()) {
+          fallback = Backend.ONNXRUNTIME;
+        } else if (!node.segment().isEmpty()) {
+          fallback = Backend.TENSORFLOW;
+        } else {
+          throw new TftrtException(where + " carries neither an ONNX model nor its TensorFlow "
+              + "segment (attrs '" + EngineNode.ATTR_ONNX + "' and '" + EngineNode.ATTR_SEGMENT
+              + "' are empty), so no backend can run it.");
+        }
+        if (unusable != null && LOGGED.compareAndSet(false, true)) {
+          LOG.log(Level.INFO, () -> "backend auto: tensorrt skipped (" + unusable + "); engine nodes run on "
+              + "onnxruntime, or tensorflow where a node carries no ONNX model");
+        }
+        return fallback;
+      }
+      case TENSORRT: {
+        String unusable = tensorrtUnavailableReason();
+        if (unusable != null) {
+          throw new TftrtException(where + " asks for the tensorrt backend, but " + unusable);
+        }
+        if (node.onnx().isEmpty()) {
+          throw new TftrtException(where + " asks for the tensorrt backend but carries no ONNX model (attr '"
+              + EngineNode.ATTR_ONNX + "' is empty) to build its engine from; use --backend tensorflow or auto.");
+        }
+        return Backend.TENSORRT;
+      }
       case ONNXRUNTIME:
         if (node.onnx().isEmpty()) {
           throw new TftrtException(where + " asks for the onnxruntime backend but carries no "
@@ -134,8 +160,8 @@ public final class Backends {
     }
   }
 
-  /** Why auto does not pick TensorRT (always, until the TensorRT backend exists). */
+  /** Why TensorRT cannot run here (GpuDetection's sentence), or null where it can. */
   static String tensorrtUnavailableReason() {
-    return "no TensorRT backend in this build";
+    return dev.tftrt.build.GpuDetection.detect().problem();
   }
 }

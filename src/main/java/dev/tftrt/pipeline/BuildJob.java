@@ -1,0 +1,101 @@
+package dev.tftrt.pipeline;
+
+import dev.tftrt.TftrtException;
+import dev.tftrt.build.BuildOptions;
+import dev.tftrt.build.EngineCache;
+import dev.tftrt.build.EngineKey;
+import dev.tftrt.build.EngineProvider;
+import dev.tftrt.build.GpuDetection;
+import dev.tftrt.build.GpuInfo;
+import dev.tftrt.model.ConvertedModel;
+import dev.tftrt.model.Payloads;
+import dev.tftrt.util.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pre-builds the TensorRT engine of every engine node of a converted model for the GPU at hand
+ * ({@code tftrt build OUTDIR}, {@code convert --build}), into the model's {@code engines/} folder
+ * or a cache folder. An engine already cached under its exact key is not rebuilt.
+ *
+ * <p>The seam to the converted format's manifest: engines are found through the manifest's
+ * engine list (name, ONNX file, its SHA-256, precision); the plans are entries of an {@link
+ * EngineCache}. Listing each plan's id and SHA-256 in the manifest is left to the format.
+ */
+public final class BuildJob {
+  /** What to build: the converted model, the cache folder (null: its engines/), the options. */
+  public record Options(Path model, Path engineCache, BuildOptions build, boolean progressBar) {}
+
+  /** One engine's outcome: its key, whether it was built (or found cached), where its plan is. */
+  public record Engine(String name, EngineKey key, boolean built, String source, Path plan) {}
+
+  private BuildJob() {}
+
+  /** Checks what can be checked without a GPU: the model is a converted one, the cache folder writable by us. */
+  public static Path check(Options o) {
+    Path dir = o.model();
+    if (!Files.isDirectory(dir) || !ConvertedModel.isConverted(dir)) {
+      throw new TftrtException(dir + " is not a converted model (no " + ConvertedModel.MANIFEST + " of format "
+          + ConvertedModel.FORMAT + "); make one with tftrt convert.");
+    }
+    Path cache = o.engineCache() != null ? o.engineCache() : dir.resolve("engines");
+    if (Files.exists(cache) && !Files.isDirectory(cache)) {
+      throw new TftrtException("cannot write engines into " + cache + ": it is a file, not a folder.");
+    }
+    if (o.engineCache() != null && Files.isDirectory(cache) && !EngineCache.isCacheFolder(cache)) {
+      throw new TftrtException("cannot write engines into " + cache + ": it is a folder of files tftrt did not write; "
+          + "name a new or empty folder, or an engine cache.");
+    }
+    return cache;
+  }
+
+  /** Builds on the detected GPU; one sentence (exit 2) where TensorRT cannot run. */
+  public static List<Engine> run(Options o) {
+    Path cache = check(o);
+    GpuInfo gpu = GpuDetection.detect();
+    if (!gpu.usable()) throw new TftrtException("cannot build TensorRT engines: " + gpu.problem());
+    // engines built at run time (say, by convert's verification) are in the user cache: reuse them
+    List<EngineCache> caches = new ArrayList<>(List.of(new EngineCache(cache)));
+    if (!cache.equals(BuildOptions.defaultEngineCacheDir())) caches.add(new EngineCache(BuildOptions.defaultEngineCacheDir()));
+    return run(o, cache, EngineProvider.onGpu(gpu, o.build(), caches, o.progressBar()));
+  }
+
+  static List<Engine> run(Options o, Path cache, EngineProvider provider) {
+    Path dir = o.model();
+    ConvertedModel.Manifest m = ConvertedModel.readManifest(dir);
+    List<String> names = new ArrayList<>();
+    List<EngineProvider.Request> requests = new ArrayList<>();
+    for (ConvertedModel.Engine e : m.engines()) {
+      var payload = Payloads.find(m, e.name(), Payloads.ONNX).orElseThrow(() -> new TftrtException("engine "
+          + e.name() + " of " + dir + " has no ONNX payload to build a TensorRT engine from; convert the model again."));
+      byte[] onnx = Payloads.read(dir, e.name(), payload); // contained, and checked against its SHA-256
+      requests.add(new EngineProvider.Request(e.name(), onnx, payload.precision() == null ? "fp32" : payload.precision(), Map.of()));
+      names.add(e.name());
+    }
+    // Every profile first, so a missing --shape-range is said before minutes of building.
+    List<String> inputs = new ArrayList<>();
+    for (EngineProvider.Request r : requests) {
+      provider.profile(r);
+      for (var in : dev.tftrt.build.OnnxInputs.inputs(r.name(), r.onnx())) inputs.add(in.name());
+    }
+    // A batch-only range may name a model input (it carries to the engines' batch); any other
+    // range must name an engine input, so that a typo is said rather than ignored.
+    for (String n : o.build().shapeRanges().unmatched(inputs)) {
+      var g = o.build().shapeRanges().given().stream().filter(r -> r.name().equals(n)).findFirst().orElseThrow();
+      int[] v = g.varying();
+      if (v.length == 1 && v[0] == 0) continue;
+      throw new TftrtException("--shape-range names '" + n + "', which is no input of any engine of " + dir
+          + "; tftrt inspect " + dir + " lists them (a range for a model input may vary only the batch).");
+    }
+    List<Engine> out = new ArrayList<>();
+    for (EngineProvider.Request r : requests) {
+      EngineProvider.Provided p = provider.provide(r, true);
+      out.add(new Engine(r.name(), p.key(), p.built(), p.source(), new EngineCache(cache).planFile(p.key())));
+    }
+    return out;
+  }
+}
