@@ -52,6 +52,9 @@ public enum Calibrator {
   /** The clip bin count i (>= 128) minimising KL(P_i || Q_i); amax = i bins. */
   private static double entropyAmax(Histogram h) {
     long[] c = h.counts();
+    // exact zeros (everything a ReLU cut off) would dominate bin 0 and drive the search to
+    // the smallest clip, which is about the zeros, not the values; count bin 0 as its neighbour
+    if (c.length > 1) c[0] = c[1];
     int last = lastNonZero(c);
     if (last < LEVELS) return (last + 1) * h.binWidth();
     double best = Double.POSITIVE_INFINITY;
@@ -64,8 +67,8 @@ public enum Calibrator {
       for (int k = i; k < c.length; k++) outliers += c[k];
       for (int k = 0; k < i; k++) p[k] = c[k];
       p[i - 1] += outliers;
-      // Q: the first i bins merged into 128 levels, each level's count spread evenly over
-      // the bins of it that were non-zero (an empty bin stays empty)
+      // Q: the first i bins (without the outliers) merged into 128 levels, each level's count
+      // spread evenly over the bins of it that were non-zero (an empty bin stays empty)
       for (int lvl = 0; lvl < LEVELS; lvl++) {
         int from = (int) ((long) lvl * i / LEVELS);
         int to = (int) ((long) (lvl + 1) * i / LEVELS);
