@@ -31,7 +31,8 @@ import org.tensorflow.proto.DataType;
 public final class Quantization extends BaseConverter {
   public Quantization() {
     register(Signature.builder().tensor("inputs").build(), "FakeQuantWithMinMaxArgs");
-    register(Signature.builder().tensor("inputs").weight("min").weight("max").build(), "FakeQuantWithMinMaxVars");
+    register(Signature.builder().tensor("inputs").weight("min").weight("max").build(), "FakeQuantWithMinMaxVars",
+        "FakeQuantWithMinMaxVarsPerChannel");
     Signature qdq = Signature.builder().tensor("input").weight("input_min").weight("input_max")
         .types("T", Signature.FLOATS).build();
     register(qdq, "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV4");
@@ -110,6 +111,25 @@ public final class Quantization extends BaseConverter {
         if (!(r[0] < r[1])) return reject("min " + r[0] + " is not below max " + r[1] + ".");
         return ok();
       }
+      case "FakeQuantWithMinMaxVarsPerChannel": {
+        if (n.attrInt("num_bits", 8) != 8) return reject("num_bits is " + n.attrInt("num_bits", 8) + "; only 8 converts to INT8 Q/DQ.");
+        HostTensor lo = n.constant(1).orElseThrow();
+        HostTensor hi = n.constant(2).orElseThrow();
+        TensorInfoView in = new TensorInfoView(n);
+        if (lo.rank() != 1 || hi.rank() != 1 || lo.numElements() != hi.numElements()) {
+          return reject("min and max must be vectors of one length, one value per channel.");
+        }
+        if (in.lastDim() >= 0 && in.lastDim() != lo.numElements()) {
+          return reject("min and max have " + lo.numElements() + " values, but the input's last axis has " + in.lastDim() + ".");
+        }
+        if (in.rank() < 1) return reject("its input's rank must be known to quantize along the last axis.");
+        for (long i = 0; i < lo.numElements(); i++) {
+          if (!(lo.getDouble(i) < hi.getDouble(i))) {
+            return reject("channel " + i + ": min " + lo.getDouble(i) + " is not below max " + hi.getDouble(i) + ".");
+          }
+        }
+        return ok();
+      }
       case "Dequantize": {
         if (!n.isConstant(0)) {
           return reject("its input " + n.input(0) + " is computed (by TensorFlow's 8-bit ops, which stay in TensorFlow);"
@@ -163,9 +183,12 @@ public final class Quantization extends BaseConverter {
         String x = out.input(n, 0);
         DataType t = DataType.DT_FLOAT;
         if (narrow) x = out.op("Clip", x, out.scalar(name + "/nudged_min", t, p[2]), out.scalar(name + "/nudged_max", t, p[3]));
-        qdq(out, name, x, p[0], HostTensor.scalarOf(DataType.DT_UINT8, p[1]), y);
+        qdq(out, name, x, p[0], p[1], y);
         break;
       }
+      case "FakeQuantWithMinMaxVarsPerChannel":
+        perChannel(n, out, y);
+        break;
       case "Dequantize":
         dequantize(n, out, y);
         break;
@@ -180,6 +203,60 @@ public final class Quantization extends BaseConverter {
         HostTensor zp = HostTensor.scalarOf(signed ? DataType.DT_INT8 : DataType.DT_UINT8, 0);
         qdq(out, name, x, (float) p[1], zp, y);
       }
+    }
+  }
+
+  /**
+   * FakeQuant as Q/DQ. A nudged zero point of 128 (a symmetric range such as [-1, 1]) is the
+   * same arithmetic as int8 with zero point 0, the only form TensorRT accepts; any other zero
+   * point stays uint8 (exact in ONNX Runtime; TensorRT refuses non-zero zero points).
+   */
+  private static void qdq(OnnxEmitter out, String name, String x, float scale, float zeroPoint, String y) {
+    HostTensor zp = zeroPoint == 128f ? HostTensor.scalarOf(DataType.DT_INT8, 0) : HostTensor.scalarOf(DataType.DT_UINT8, zeroPoint);
+    qdq(out, name, x, scale, zp, y);
+  }
+
+  /** Per-channel FakeQuant along the last axis: per-axis Q/DQ with each channel's nudged range. */
+  private static void perChannel(NodeView n, OnnxEmitter out, String y) {
+    HostTensor lo = n.constant(1).orElseThrow();
+    HostTensor hi = n.constant(2).orElseThrow();
+    boolean narrow = n.attrBool("narrow_range", false);
+    int c = (int) lo.numElements();
+    float[] scale = new float[c];
+    float[] nmin = new float[c];
+    float[] nmax = new float[c];
+    byte[] zp = new byte[c];
+    boolean symmetric = true;
+    for (int i = 0; i < c; i++) {
+      float[] p = nudge((float) lo.getDouble(i), (float) hi.getDouble(i), narrow);
+      scale[i] = p[0];
+      zp[i] = (byte) (int) p[1];
+      nmin[i] = p[2];
+      nmax[i] = p[3];
+      symmetric &= p[1] == 128f;
+    }
+    String name = n.name();
+    String x = out.input(n, 0);
+    if (narrow) {
+      x = out.op("Max", x, out.constant(name + "/nudged_min", HostTensor.ofFloats(new long[] {c}, nmin)));
+      x = out.op("Min", x, out.constant(name + "/nudged_max", HostTensor.ofFloats(new long[] {c}, nmax)));
+    }
+    byte[] z = zp.clone();
+    if (symmetric) java.util.Arrays.fill(z, (byte) 0);
+    java.nio.ByteBuffer zb = java.nio.ByteBuffer.wrap(z);
+    String s = out.constant(name + "/scale", HostTensor.ofFloats(new long[] {c}, scale));
+    String zpName = out.constant(name + "/zero_point",
+        HostTensor.of(symmetric ? DataType.DT_INT8 : DataType.DT_UINT8, new long[] {c}, zb));
+    long axis = new TensorInfoView(n).rank() - 1;
+    String q = out.node("QuantizeLinear").in(x, s, zpName).attr("axis", axis).emit();
+    out.node("DequantizeLinear").in(q, s, zpName).attr("axis", axis).out(y).emit();
+  }
+
+  /** The input's rank and last dimension, -1 where unknown. */
+  private record TensorInfoView(int rank, long lastDim) {
+    TensorInfoView(NodeView n) {
+      this(n.inputInfo(0).hasRank() ? n.inputInfo(0).rank() : -1,
+          n.inputInfo(0).hasRank() && n.inputInfo(0).rank() > 0 ? n.inputInfo(0).dim(n.inputInfo(0).rank() - 1) : -1);
     }
   }
 

@@ -45,6 +45,37 @@ class QuantizationTest extends ConverterTest {
   }
 
   @Test
+  @Covers({"FakeQuantWithMinMaxVarsPerChannel"})
+  void perChannelFakeQuantMatchesTensorFlow() {
+    float[] lo = {-6f, -1f, 0f, -0.3f, 0.5f, -4f, -2f};
+    float[] hi = {6f, 3f, 2.5f, 0.7f, 2f, -1f, 2f};
+    for (boolean narrow : new boolean[] {false, true}) {
+      TfBuilder b = new TfBuilder();
+      Output<?> x = b.placeholder("x", F32, -1, 7);
+      b.op("FakeQuantWithMinMaxVarsPerChannel").name("pc").in(x, b.floats(new long[] {7}, lo), b.floats(new long[] {7}, hi))
+          .attr("num_bits", 8L).attr("narrow_range", narrow).build();
+      OnnxCheck c = OnnxCheck.of(b).feed("x", rand.range(-7, 7, 9, 7)).outputs("pc").tol(TOL, TOL).run();
+      assertEquals(1, c.count("QuantizeLinear"));
+      assertEquals(narrow ? 1 : 0, c.count("Max"));
+    }
+  }
+
+  @Test
+  void aSymmetricFakeQuantIsInt8WithZeroPointZero() {
+    TfBuilder b = new TfBuilder();
+    Output<?> x = b.placeholder("x", F32, -1, 7);
+    b.op("FakeQuantWithMinMaxArgs").name("sym").in(x).attr("min", -1.28f).attr("max", 1.27f).attr("num_bits", 8L).build();
+    OnnxCheck c = OnnxCheck.of(b).feed("x", rand.range(-2, 2, 9, 7)).outputs("sym").tol(TOL, TOL).run();
+    assertEquals(1, c.count("QuantizeLinear"));
+    assertEquals(128f, Quantization.nudge(-1.28f, 1.27f, false)[1]);
+    // TensorRT takes only int8 with zero point 0: the [-1.28, 1.27] range's zero point 128 becomes that
+    var zp = c.model().getGraph().getInitializerList().stream().filter(t -> t.getName().endsWith("zero_point")).toList();
+    assertEquals(1, zp.size());
+    assertEquals(dev.tftrt.convert.onnx.TensorProto.DataType.INT8_VALUE, zp.get(0).getDataType());
+    assertEquals(0, zp.get(0).getRawData().byteAt(0));
+  }
+
+  @Test
   void nudgingPutsZeroOnALevel() {
     float[] p = Quantization.nudge(-0.3f, 0.7f, false);
     assertEquals(1f / 255f, p[0], 1e-9);
