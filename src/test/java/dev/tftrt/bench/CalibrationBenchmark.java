@@ -39,7 +39,7 @@ public final class CalibrationBenchmark {
     ModelProto fp32;
     try (TfModel m = TfModel.load(LoadOptions.of(model))) {
       Plan p = Plan.make(m, Map.of("ImageTensor", new long[] {1, 513, 513, 3}), Segmenter.Options.defaults());
-      fp32 = new OnnxExporter().export(p.optimized().graph(), List.of("ImageTensor:0"), List.of("SemanticPredictions:0"));
+      fp32 = new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(p.optimized().graph(), List.of("ImageTensor:0"), List.of("SemanticPredictions:0"));
     }
     List<BufferedImage> photos = new ArrayList<>();
     for (File f : new File("../shared/datasets/photos").listFiles()) {

@@ -26,7 +26,7 @@ public final class Int8ThroughputBenchmark {
   public static void main(String[] args) throws Exception {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 50;
     GraphDef gd = GraphDef.parseFrom(Files.readAllBytes(FashionMnist.model()));
-    ModelProto fp32 = new OnnxExporter().export(gd, List.of("image:0"), List.of("logits:0"));
+    ModelProto fp32 = new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(gd, List.of("image:0"), List.of("logits:0"));
     FashionMnist.Split train = FashionMnist.train();
     List<Map<String, HostTensor>> samples = new ArrayList<>();
     for (int b = 0; b < 5; b++) samples.add(Map.of("image", train.batch(b * 100, 100)));

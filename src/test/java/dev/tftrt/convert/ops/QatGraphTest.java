@@ -93,7 +93,7 @@ class QatGraphTest {
     for (int i = 0; i < 256; i++) px[i] = (byte) i;
     HostTensor in = HostTensor.of(DataType.DT_UINT8, new long[] {256}, ByteBuffer.wrap(px));
     Map<String, HostTensor> tf = TfGraphs.runGraph(gd, Map.of("px:0", in), List.of("fq:0", "pre:0"));
-    ModelProto onnx = new OnnxExporter().export(gd, List.of("px:0"), List.of("fq:0"));
+    ModelProto onnx = new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(gd, List.of("px:0"), List.of("fq:0"));
     HostTensor ox;
     try (OnnxRunner ort = new OnnxRunner(onnx.toByteArray(), "fq")) {
       ox = ort.run(Map.of("px:0", in)).get("fq:0");
@@ -117,7 +117,7 @@ class QatGraphTest {
   @Test
   void randomAndPhotoLikeInputsAgreeWithTensorFlow() {
     GraphDef gd = deeplabStyle(1);
-    ModelProto onnx = new OnnxExporter().export(gd, List.of("ImageTensor:0"), List.of("logits:0"));
+    ModelProto onnx = new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(gd, List.of("ImageTensor:0"), List.of("logits:0"));
     try (OnnxRunner ort = new OnnxRunner(onnx.toByteArray(), "qat")) {
       Random r = new Random(9);
       for (int bound : new int[] {10, 256}) {

@@ -38,7 +38,7 @@ class DeeplabInt8Test {
   static ModelProto exportAt(int side) {
     try (TfModel m = TfModel.load(LoadOptions.of(MODEL))) {
       Plan p = Plan.make(m, Map.of("ImageTensor", new long[] {1, side, side, 3}), Segmenter.Options.defaults());
-      return new OnnxExporter().export(p.optimized().graph(), List.of(IN), List.of(OUT));
+      return new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(p.optimized().graph(), List.of(IN), List.of(OUT));
     }
   }
 

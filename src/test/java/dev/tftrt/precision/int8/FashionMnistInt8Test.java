@@ -40,7 +40,7 @@ class FashionMnistInt8Test {
   static void setUp() throws Exception {
     Path model = FashionMnist.model();
     GraphDef gd = GraphDef.parseFrom(Files.readAllBytes(model));
-    fp32 = new OnnxExporter().export(gd, List.of(IN), List.of(OUT));
+    fp32 = new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(gd, List.of(IN), List.of(OUT));
     test = FashionMnist.test();
     fp32Top1 = top1(fp32);
     FashionMnist.Split train = FashionMnist.train();

@@ -41,7 +41,7 @@ class Int8RewriteTest {
       float[] w = new float[64 * 5];
       for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.1f;
       b.op("MatMul").name("logits").in(flat, b.floats(new long[] {64, 5}, w)).build();
-      return new OnnxExporter().export(b.graphDef(), List.of("x:0"), List.of("logits:0"));
+      return new OnnxExporter(dev.tftrt.convert.ops.StandardConverters.registry()).export(b.graphDef(), List.of("x:0"), List.of("logits:0"));
     }
   }
 
