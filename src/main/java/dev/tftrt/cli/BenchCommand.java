@@ -26,10 +26,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Measures a model's latency (min, median, p90, p95, p99, max) and",
-        "throughput per batch size; with --vs, also a baseline's on the same inputs,",
-        "the speed-up and the outputs' agreement. Inputs not given with --input are",
-        "seeded random values (--random is implied)."})
+    description = "Measures a model's latency and throughput per batch size. With --vs it measures a baseline on"
+        + " the same inputs too, and gives the speed-up and the outputs' agreement. Latency is given as min,"
+        + " median, p90, p95, p99 and max. Inputs not given with --input are seeded random values (--random is"
+        + " implied).")
 final class BenchCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "Any model tftrt runs (a converted folder, say).")
   Path model;
@@ -37,7 +37,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--vs", paramLabel = "MODEL2", description = "A baseline (the original, say): speed-up and agreement are against it.")
   Path vs;
 
-  @Option(names = "--batch", split = ",", paramLabel = "N", description = "Batch sizes, e.g. 1,8,32 (dimension 0 of every input; default: the shapes as given).")
+  @Option(names = "--batch", split = ",", paramLabel = "N", description = "The batch sizes, such as 1,8,32: dimension 0 of every input (default: the shapes as given).")
   List<Integer> batches = new ArrayList<>();
 
   @Option(names = "--warmup", defaultValue = "" + BenchOptions.DEFAULT_WARMUP, paramLabel = "N", description = "Calls before measuring (default: ${DEFAULT-VALUE}).")
@@ -58,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--atol", defaultValue = "1e-4", description = "Absolute tolerance of the agreement (default: ${DEFAULT-VALUE}).")
   double atol;
 
-  @Option(names = "--json", paramLabel = "OUT.json", description = "Also write every figure, the machine and versions as JSON.")
+  @Option(names = "--json", paramLabel = "OUT.json", description = "Also write every figure, the machine and the versions as JSON.")
   Path json;
 
   @Option(names = "--plot", paramLabel = "OUT.png", description = "Also write a chart: latency distributions and throughput per batch size.")

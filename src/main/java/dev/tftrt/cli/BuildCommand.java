@@ -12,9 +12,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "build", mixinStandardHelpOptions = true,
-    description = {"Builds the TensorRT engine of every engine node of a converted model for the GPU at hand, into",
-        "OUTDIR/engines (or --engine-cache DIR), so that running it needs no build. Engines already built for",
-        "this GPU, TensorRT version, shape ranges and options are kept. Needs an NVIDIA GPU and the gpu profile."})
+    description = "Builds the TensorRT engine of every engine node of a converted model for the GPU at hand, so"
+        + " that running it needs no build. The engines go into OUTDIR/engines, or into --engine-cache DIR."
+        + " Engines already built for this GPU, TensorRT version, shape ranges and options are kept. Needs an"
+        + " NVIDIA GPU and the gpu profile.")
 final class BuildCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "OUTDIR", description = "A converted model (tftrt convert's output).")
   Path dir;

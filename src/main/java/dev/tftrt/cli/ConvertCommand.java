@@ -41,7 +41,7 @@ final class ConvertCommand implements Callable<Integer> {
       description = "tensorflow: also keep each engine's original segment, so the model can run with --backend tensorflow (default: ${DEFAULT-VALUE}).")
   String fallback;
 
-  @Option(names = "--keep-frozen", description = "Also write the frozen original (frozen.pb, frozen.json) into OUTDIR.")
+  @Option(names = "--keep-frozen", description = "Also write the frozen original into OUTDIR, as frozen.pb with its sidecar frozen.json.")
   boolean keepFrozen;
 
   @Option(names = "--build", description = "Also build every engine for this GPU with TensorRT (see tftrt build).")

@@ -11,32 +11,32 @@ import picocli.CommandLine.Option;
 /** How TensorRT engines are built: options of build and convert --build. */
 final class TensorRtOptions {
   @Option(names = "--shape-range", paramLabel = "NAME=MIN:OPT:MAX",
-      description = {"Shapes an input with unknown dimensions takes (repeatable), e.g. image=1,224,224,3:8,224,224,3:32,224,224,3.",
-          "Names an engine input, or a model input whose range varies only the batch."})
+      description = "The shapes an input with unknown dimensions takes, as MIN:OPT:MAX (repeatable; the README"
+          + " gives an example). It names an engine input, or a model input whose range varies only the batch.")
   List<String> shapeRanges = new ArrayList<>();
 
   @Option(names = "--engine-cache", paramLabel = "DIR", description = "Store engines here instead of OUTDIR/engines.")
   Path engineCache;
 
-  @Option(names = "--timing-cache", paramLabel = "DIR", description = "Timing caches, one per GPU (default: ~/.cache/tftrt/timing).")
+  @Option(names = "--timing-cache", paramLabel = "DIR", description = "Where the timing caches go, one per GPU (default: the timing folder of tftrt's cache folder in your home).")
   Path timingCache;
 
-  @Option(names = "--workspace", paramLabel = "SIZE", description = "TensorRT workspace limit, e.g. 2G (default: TensorRT's).")
+  @Option(names = "--workspace", paramLabel = "SIZE", description = "The TensorRT workspace limit, such as 2G (default: TensorRT's).")
   String workspace;
 
   @Option(names = "--builder-level", paramLabel = "0-5", defaultValue = "3",
-      description = "TensorRT builder optimisation level (default: ${DEFAULT-VALUE}; higher builds longer, may run faster).")
+      description = "The TensorRT builder optimisation level (default: ${DEFAULT-VALUE}); a higher level builds longer and may run faster.")
   int level;
 
   @Option(names = "--hardware-compat", paramLabel = "LEVEL", defaultValue = "none",
-      description = "Which GPUs the engines may run on: none (this GPU's model), ampere+, same-cc (default: ${DEFAULT-VALUE}).")
+      description = "Which GPUs the engines may run on: none (this GPU's model), ampere+ or same-cc (default: ${DEFAULT-VALUE}).")
   String hardware;
 
-  @Option(names = "--version-compatible", description = "Engines that load on later TensorRT versions (may run slower).")
+  @Option(names = "--version-compatible", description = "Build engines that load on later TensorRT versions too, which may run slower.")
   boolean versionCompatible;
 
   @Option(names = "--allow-build-at-runtime", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Build a missing or mismatching engine when the model runs (default: on); off, say which part of the cache key differs.")
+      description = "Build a missing or mismatching engine when the model runs (default: on). When off, a mismatch says which part of the cache key differs.")
   boolean allowBuildAtRuntime;
 
   BuildOptions options() {

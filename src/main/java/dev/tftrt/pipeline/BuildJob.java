@@ -61,7 +61,19 @@ public final class BuildJob {
     // engines built at run time (say, by convert's verification) are in the user cache: reuse them
     List<EngineCache> caches = new ArrayList<>(List.of(new EngineCache(cache)));
     if (!cache.equals(BuildOptions.defaultEngineCacheDir())) caches.add(new EngineCache(BuildOptions.defaultEngineCacheDir()));
-    return run(o, cache, EngineProvider.onGpu(gpu, o.build(), caches, o.progressBar()));
+    EngineProvider provider = EngineProvider.onGpu(gpu, o.build(), caches, o.progressBar());
+    if (!cache.toAbsolutePath().normalize().startsWith(o.model().toAbsolutePath().normalize())) {
+      return run(o, cache, provider);
+    }
+    // Plans written into the folder: seal it again, so it stays provably ours (and replaceable).
+    List<List<Engine>> built = new ArrayList<>();
+    try {
+      dev.tftrt.util.FolderSeal.update(o.model(), d -> built.add(run(o, cache, provider)));
+    } catch (java.io.IOException e) {
+      throw new TftrtException("cannot seal " + o.model() + " again after adding its engines: "
+          + dev.tftrt.util.AtomicFiles.reason(e) + ".", e);
+    }
+    return built.get(0);
   }
 
   static List<Engine> run(Options o, Path cache, EngineProvider provider) {

@@ -57,7 +57,7 @@ class ConvertedFormatTest {
 
   @Test
   void defaultFolderHoldsOneGraphFileAndTheOnnxPayloadOnce() throws Exception {
-    assertEquals(List.of("payloads", "report.json", "report.md", "saved_model.pb", "tftrt.json"), TestModels.listing(plain));
+    assertEquals(List.of("payloads", "report.json", "report.md", "saved_model.pb", "tftrt.json", "tftrt.sha256"), TestModels.listing(plain));
     ConvertedModel.Manifest m = ConvertedModel.readManifest(plain);
     assertEquals(2, m.version());
     List<ConvertedModel.Payload> ps = Payloads.list(m, "TftrtEngine_0");
