@@ -25,8 +25,16 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace OUTDIR if it exists and holds only a converted model (never an input of this run).")
   boolean overwrite;
 
-  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision (fp32 for now).")
+  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision: fp32 or fp16 (FP16 weights and casts in each engine's ONNX; int8 is not available yet).")
   String precision;
+
+  @Option(names = "--keep-fp32", split = ",", paramLabel = "OPS_OR_NODES",
+      description = "With fp16: ONNX op types (Resize), TensorFlow or ONNX node names, or tensor names kept in FP32.")
+  java.util.Set<String> keepFp32 = new java.util.LinkedHashSet<>();
+
+  @Option(names = "--accuracy-budget", paramLabel = "COSINE",
+      description = "With fp16: the lowest cosine each engine output may have against FP32 (e.g. 0.9999); the most sensitive nodes go back to FP32 until it holds.")
+  Double accuracyBudget;
 
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset of the segments (default: ${DEFAULT-VALUE}).")
   int opset;
@@ -46,6 +54,14 @@ final class ConvertCommand implements Callable<Integer> {
     return common.backend == null ? "auto" : common.backend;
   }
 
+  private double budget() {
+    if (accuracyBudget == null) return Double.NaN;
+    if (!(accuracyBudget > 0 && accuracyBudget <= 1)) {
+      throw new dev.tftrt.TftrtException("--accuracy-budget " + accuracyBudget + " is not a cosine in (0, 1].");
+    }
+    return accuracyBudget;
+  }
+
   @Override
   public Integer call() {
     Interruption.prepare();
@@ -53,7 +69,8 @@ final class ConvertCommand implements Callable<Integer> {
     ConvertJob.Report r;
     try {
       r = ConvertJob.run(new ConvertJob.Options(bind.apply(common.load(model)), out, common.shapes(), segments.options(),
-          backend(), precision, opset, check.verify(), check.seed, check.given()).withOverwrite(overwrite));
+          backend(), precision, opset, check.verify(), check.seed, check.given()).withOverwrite(overwrite)
+          .withFloats(new ConvertJob.FloatOptions(keepFp32, budget())));
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -64,8 +81,14 @@ final class ConvertCommand implements Callable<Integer> {
         + " compute-heavy ops in engines: %d of %d%n", r.plan().frozen().graph().getNodeCount(),
         r.plan().optimized().nodesAfter(), r.engines().size(), r.plan().nodesLeftInTensorFlow(), heavy[0], heavy[1]);
     for (ConvertJob.Engine e : r.engines()) {
-      pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s%n", e.node().name(), e.segment().size(),
-          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()));
+      pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s, %s %s%n", e.node().name(), e.segment().size(),
+          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()),
+          e.node().precision(), e.precision().table().counts());
+      if (e.precision().accuracy() != null) {
+        pw.printf("    estimated against its FP32 segment (FP16 emulated): lowest cosine %.6f%s%n",
+            dev.tftrt.precision.Accuracy.minCosine(e.precision().accuracy()),
+            e.precision().reverted().isEmpty() ? "" : "; reverted to FP32: " + String.join(", ", e.precision().reverted()));
+      }
     }
     if (r.verification() == null) {
       pw.println("  verification: skipped (--no-verify)");
@@ -74,6 +97,13 @@ final class ConvertCommand implements Callable<Integer> {
     } else {
       pw.println("  verification against the original (inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());
+    }
+    if (r.accuracy() != null) {
+      for (dev.tftrt.precision.Accuracy.Output a : r.accuracy()) {
+        if (!Double.isNaN(a.agreement())) {
+          pw.printf("  %s: %.2f%% agreement with the original (%s)%n", a.name(), 100 * a.agreement(), a.agreementOf());
+        }
+      }
     }
     pw.println("  report: " + out.resolve("report.md"));
     return Main.OK;

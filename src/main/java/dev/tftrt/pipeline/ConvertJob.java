@@ -10,6 +10,9 @@ import dev.tftrt.model.Sidecar;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.model.TfModel;
+import dev.tftrt.precision.Accuracy;
+import dev.tftrt.precision.Precision;
+import dev.tftrt.precision.PrecisionStage;
 import dev.tftrt.runtime.ConvertedRunner;
 import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.runtime.TfRunner;
@@ -50,14 +53,24 @@ public final class ConvertJob {
   /** Engines change float rounding (other kernels, other summation orders), not results. */
   public static final double RTOL = 1e-3;
   public static final double ATOL = 1e-4;
+  /** FP16 storage rounds each value to 2^-11 relative; through a network that grows to about 1e-2. */
+  public static final double RTOL_FP16 = 2e-2;
+  public static final double ATOL_FP16 = 2e-2;
 
   public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
       Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
-      long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+      long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite,
+      FloatOptions floats) {
     public Options(LoadOptions load, Path out, Map<String, long[]> shapes,
         Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
         long seed, Function<ModelRunner, Map<String, HostTensor>> given) {
-      this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, false);
+      this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, false, FloatOptions.NONE);
+    }
+
+    public Options(LoadOptions load, Path out, Map<String, long[]> shapes,
+        Segmenter.Options segments, String backend, String precision, int opset, boolean verify,
+        long seed, Function<ModelRunner, Map<String, HostTensor>> given, boolean overwrite) {
+      this(load, out, shapes, segments, backend, precision, opset, verify, seed, given, overwrite, FloatOptions.NONE);
     }
 
     public static Options of(LoadOptions load, Path out) {
@@ -67,8 +80,22 @@ public final class ConvertJob {
 
     /** The same, replacing an existing converted folder (never anything else; see {@link OutputTargets}). */
     public Options withOverwrite(boolean yes) {
-      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, yes);
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, yes, floats);
     }
+
+    /** The same, with --keep-fp32 and --accuracy-budget. */
+    public Options withFloats(FloatOptions f) {
+      return new Options(load, out, shapes, segments, backend, precision, opset, verify, seed, given, overwrite, f);
+    }
+  }
+
+  /**
+   * What a reduced precision may cost: nodes kept in FP32 by name or op ({@code --keep-fp32}),
+   * and the lowest cosine each engine output must keep against FP32 ({@code --accuracy-budget};
+   * NaN: none), reached by reverting the most sensitive nodes to FP32.
+   */
+  public record FloatOptions(Set<String> keepFp32, double accuracyBudget) {
+    public static final FloatOptions NONE = new FloatOptions(Set.of(), Double.NaN);
   }
 
   private static void checkTarget(Options o) {
@@ -78,19 +105,21 @@ public final class ConvertJob {
   }
 
   /** One engine as built: its node, ONNX model and the transposes left in it. */
-  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes) {}
+  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes,
+      PrecisionStage.Report precision) {}
 
   public record Report(Plan plan, List<Engine> engines, GraphDef converted, List<TensorSpec> inputs,
       List<TensorSpec> outputs, Verification.Report verification, Map<String, String> backends,
-      long millis) {}
+      long millis, List<Accuracy.Output> accuracy) {}
 
   public static Report run(Options o) {
     if (!List.of("auto", "tensorrt", "onnxruntime", "tensorflow").contains(o.backend())) {
       throw new TftrtException("--backend " + o.backend() + " is not one of auto, tensorrt, onnxruntime, tensorflow.");
     }
-    if (!o.precision().equals("fp32")) {
-      throw new TftrtException("--precision " + o.precision()
-          + " is not available yet: this version converts in fp32 only (fp16 and int8 come with TensorRT engines).");
+    Precision precision = Precision.parse(o.precision());
+    if (precision == Precision.INT8) {
+      throw new TftrtException("--precision int8 is not available yet: it needs calibration data"
+          + " and the calibration stage; use fp16 or fp32.");
     }
     checkTarget(o); // before the work, so a refusal costs nothing
     long t0 = System.nanoTime();
@@ -116,6 +145,9 @@ public final class ConvertJob {
       String signature = model.signature() != null ? model.signature() : "serving_default";
 
       Verification.Report[] verification = {null};
+      List<List<Accuracy.Output>> accuracy = new ArrayList<>();
+      double rtol = precision == Precision.FP32 ? RTOL : RTOL_FP16;
+      double atol = precision == Precision.FP32 ? ATOL : ATOL_FP16;
       Map<String, String> backends = new LinkedHashMap<>();
       checkTarget(o); // again: planning took a while
       AtomicFiles.writeFolder(o.out(), dir -> {
@@ -126,24 +158,35 @@ public final class ConvertJob {
             backends.putAll(converted.model().backends());
             TfRunner original = TfRunner.borrowing(model);
             verification[0] = Verification.run(original, converted,
-                o.given() == null ? null : o.given().apply(original), o.shapes(), o.seed(), RTOL, ATOL);
+                o.given() == null ? null : o.given().apply(original), o.shapes(), o.seed(), rtol, atol);
+            if (precision != Precision.FP32 && verification[0].skippedBecause() == null) {
+              // The decisions (top-1, per-pixel labels) on the same inputs, as compare measures them.
+              accuracy.add(Accuracy.measure(original, converted, List.of(verification[0].feeds())));
+              verification[0] = PrecisionReport.judgeDecisions(verification[0], accuracy.get(0));
+            }
           }
           if (verification[0].skippedBecause() == null && !verification[0].passed()) {
             throw new VerificationFailedException("the converted model's", "the original's", "; nothing was written", verification[0]);
           }
         }
-        Map<String, Object> report = report(o, plan, engines, verification[0], backends);
+        List<Accuracy.Output> measured = accuracy.isEmpty() ? null : accuracy.get(0);
+        Map<String, Object> report = report(o, plan, engines, verification[0], backends, rtol, atol);
+        PrecisionReport.addJson(report, engines, measured);
         Files.write(dir.resolve("report.json"), ConvertedModel.json(report));
-        Files.writeString(dir.resolve("report.md"), markdown(o, plan, engines, verification[0], backends));
+        Files.writeString(dir.resolve("report.md"), markdown(o, plan, engines, verification[0], backends, rtol, atol)
+            + PrecisionReport.markdown(engines, measured));
       });
       return new Report(plan, engines, spliced.graph(), inputs, outputs, verification[0], backends,
-          (System.nanoTime() - t0) / 1_000_000);
+          (System.nanoTime() - t0) / 1_000_000, accuracy.isEmpty() ? null : accuracy.get(0));
     }
   }
 
   private static Engine build(Plan plan, Segment s, String name, Options o) {
     OnnxExporter exporter = new OnnxExporter().opset(o.opset());
-    ModelProto onnx = exporter.export(plan.graph(), s.inputs(), s.outputs());
+    ModelProto fp32 = exporter.export(plan.graph(), s.inputs(), s.outputs());
+    PrecisionStage.Report precision = PrecisionStage.run(fp32, Precision.parse(o.precision()),
+        o.floats().keepFp32(), o.floats().accuracyBudget(), o.seed(), name);
+    ModelProto onnx = precision.model();
     List<DataType> tin = new ArrayList<>();
     List<DataType> tout = new ArrayList<>();
     EngineNode.Builder b = EngineNode.builder(name);
@@ -163,7 +206,7 @@ public final class ConvertJob {
         .segment(Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout))
         .precision(o.precision())
         .backend(o.backend());
-    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx));
+    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx), precision);
   }
 
   private static String unique(String name, Set<String> taken) {
@@ -200,7 +243,7 @@ public final class ConvertJob {
   }
 
   private static Map<String, Object> report(Options o, Plan plan, List<Engine> engines,
-      Verification.Report v, Map<String, String> backends) {
+      Verification.Report v, Map<String, String> backends, double rtol, double atol) {
     Map<String, Object> r = PlanReport.of(o.load().path().toString(), plan);
     r.put("backend", o.backend());
     r.put("precision", o.precision());
@@ -219,8 +262,8 @@ public final class ConvertJob {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("skippedBecause", v.skippedBecause());
       m.put("passed", v.passed());
-      m.put("rtol", RTOL);
-      m.put("atol", ATOL);
+      m.put("rtol", rtol);
+      m.put("atol", atol);
       List<Map<String, Object>> diffs = new ArrayList<>();
       for (var d : v.diffs()) {
         Map<String, Object> x = new LinkedHashMap<>();
@@ -238,7 +281,7 @@ public final class ConvertJob {
   }
 
   private static String markdown(Options o, Plan plan, List<Engine> engines, Verification.Report v,
-      Map<String, String> backends) {
+      Map<String, String> backends, double rtol, double atol) {
     StringBuilder b = new StringBuilder(PlanReport.markdown(o.load().path().toString(), plan));
     b.append("\n## Engines as built\n\n| engine | ops | ONNX nodes | transposes | backend |\n|---|---|---|---|---|\n");
     for (Engine e : engines) {
@@ -248,6 +291,7 @@ public final class ConvertJob {
     }
     if (v != null) {
       b.append("\n## Verification against the original\n\n");
+      if (rtol != RTOL) b.append(String.format("Tolerance (reduced precision): rtol %.3g, atol %.3g.%n%n", rtol, atol));
       if (v.skippedBecause() != null) {
         b.append("Not run: ").append(v.skippedBecause()).append(".\n");
       } else {

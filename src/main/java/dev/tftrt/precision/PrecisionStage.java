@@ -47,6 +47,54 @@ public final class PrecisionStage {
   /** The rewritten model and the precision of each of its nodes. */
   public record Result(ModelProto model, PrecisionTable table) {}
 
+  /**
+   * One engine's precision as convert reports it: the rewritten model, its table, the estimated
+   * accuracy against the FP32 segment on samples not used by the reference run (null for FP32,
+   * or with {@code accuracyNote} saying why it could not be measured), and the nodes that
+   * {@code --accuracy-budget} reverted to FP32.
+   */
+  public record Report(ModelProto model, PrecisionTable table, List<Accuracy.Output> accuracy,
+      List<String> reverted, String accuracyNote) {}
+
+  /** Seeds of the accuracy samples: apart from the reference run's (seed, seed + 1). */
+  static final long ACCURACY_SEED_OFFSET = 1000;
+  static final int ACCURACY_SAMPLES = 2;
+
+  public static Report run(ModelProto fp32, Precision p, Set<String> keepFp32, double budget, long seed, String engine) {
+    Options o = Options.of(p).keepFp32(keepFp32).samples(List.of(), seed);
+    Result r = apply(fp32, o);
+    if (p == Precision.FP32) return new Report(r.model(), r.table(), null, List.of(), null);
+    List<Map<String, HostTensor>> samples = new ArrayList<>();
+    try (OnnxRunner ref = new OnnxRunner(fp32.toByteArray(), "the FP32 segment of " + engine)) {
+      for (int i = 0; i < ACCURACY_SAMPLES; i++) samples.add(ref.randomInputs(Map.of(), seed + ACCURACY_SEED_OFFSET + i));
+    }
+    List<Accuracy.Output> acc;
+    try {
+      acc = estimate(fp32, r.model(), samples);
+    } catch (TftrtException e) {
+      return new Report(r.model(), r.table(), null, List.of(), "not measured: " + e.getMessage());
+    }
+    List<String> reverted = new ArrayList<>();
+    Set<String> keep = new java.util.HashSet<>(keepFp32);
+    while (!Double.isNaN(budget) && Accuracy.minCosine(acc) < budget) {
+      List<String> worst = Sensitivity.worst(fp32, r, samples);
+      if (worst.isEmpty()) break;
+      reverted.addAll(worst);
+      keep.addAll(worst);
+      r = apply(fp32, o.keepFp32(keep));
+      acc = estimate(fp32, r.model(), samples);
+    }
+    return new Report(r.model(), r.table(), acc, reverted, null);
+  }
+
+  /** The FP16 model's estimated figures: its emulation (every FP16 value rounded) against FP32. */
+  static List<Accuracy.Output> estimate(ModelProto fp32, ModelProto reduced, List<Map<String, HostTensor>> samples) {
+    try (OnnxRunner a = new OnnxRunner(fp32.toByteArray(), "the FP32 segment");
+        OnnxRunner b = new OnnxRunner(Fp16Emulation.of(reduced).toByteArray(), "the FP16 segment's emulation")) {
+      return Accuracy.measure(a, b, samples);
+    }
+  }
+
   public static Result apply(ModelProto segment, Options o) {
     switch (o.precision()) {
       case FP32:
