@@ -81,10 +81,10 @@ final class ConvertCommand implements Callable<Integer> {
         + " compute-heavy ops in engines: %d of %d%n", r.plan().frozen().graph().getNodeCount(),
         r.plan().optimized().nodesAfter(), r.engines().size(), r.plan().nodesLeftInTensorFlow(), heavy[0], heavy[1]);
     for (ConvertJob.Engine e : r.engines()) {
-      pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s, %s %s%n", e.node().name(), e.segment().size(),
-          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()),
-          e.node().precision(), e.precision().table().counts());
+      pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s%n", e.node().name(), e.segment().size(),
+          e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend()));
       if (e.precision().accuracy() != null) {
+        pw.printf("    %s: nodes %s%n", e.node().precision(), e.precision().table().counts());
         pw.printf("    estimated against its FP32 segment (FP16 emulated): lowest cosine %.6f%s%n",
             dev.tftrt.precision.Accuracy.minCosine(e.precision().accuracy()),
             e.precision().reverted().isEmpty() ? "" : "; reverted to FP32: " + String.join(", ", e.precision().reverted()));
