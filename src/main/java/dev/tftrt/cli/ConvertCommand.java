@@ -31,8 +31,16 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace OUTDIR if it exists and holds only a converted model (never an input of this run).")
   boolean overwrite;
 
-  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision (fp32 for now).")
+  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision: fp32 or fp16 (FP16 weights and casts in each engine's ONNX; int8 is not available yet).")
   String precision;
+
+  @Option(names = "--keep-fp32", split = ",", paramLabel = "OPS_OR_NODES",
+      description = "With fp16: ONNX op types (Resize), TensorFlow or ONNX node names, or tensor names kept in FP32.")
+  java.util.Set<String> keepFp32 = new java.util.LinkedHashSet<>();
+
+  @Option(names = "--accuracy-budget", paramLabel = "COSINE",
+      description = "With fp16: the lowest cosine each engine output may have against FP32 (e.g. 0.9999); the most sensitive nodes go back to FP32 until it holds.")
+  Double accuracyBudget;
 
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset of the segments (default: ${DEFAULT-VALUE}).")
   int opset;
@@ -64,6 +72,14 @@ final class ConvertCommand implements Callable<Integer> {
     return b == null ? Backend.AUTO : b;
   }
 
+  private double budget() {
+    if (accuracyBudget == null) return Double.NaN;
+    if (!(accuracyBudget > 0 && accuracyBudget <= 1)) {
+      throw new dev.tftrt.TftrtException("--accuracy-budget " + accuracyBudget + " is not a cosine in (0, 1].");
+    }
+    return accuracyBudget;
+  }
+
   @Override
   public Integer call() {
     Interruption.prepare();
@@ -83,7 +99,8 @@ final class ConvertCommand implements Callable<Integer> {
       r = ConvertJob.run(ConvertJob.builder(bind.apply(common.load(model)), out).shapes(common.shapes())
           .segments(segments.options()).backend(backend()).precision(Precision.parse(precision)).opset(opset)
           .verify(check.verify()).allowUnverified(check.allowUnverified).seed(check.seed).givenFor(check.given())
-          .overwrite(overwrite).fallback(fallback).keepFrozen(keepFrozen).build());
+          .overwrite(overwrite).fallback(fallback).keepFrozen(keepFrozen)
+          .floats(new ConvertJob.FloatOptions(keepFp32, budget())).build());
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -96,6 +113,12 @@ final class ConvertCommand implements Callable<Integer> {
     for (ConvertJob.Engine e : r.engines()) {
       pw.printf("  %s: %d ops, %d ONNX nodes, %d transposes, backend %s%n", e.node().name(), e.segment().size(),
           e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend().label()));
+      if (e.precision().accuracy() != null) {
+        pw.printf("    %s: nodes %s%n", e.node().precision(), e.precision().table().counts());
+        pw.printf("    estimated against its FP32 segment (FP16 emulated): lowest cosine %.6f%s%n",
+            dev.tftrt.precision.Accuracy.minCosine(e.precision().accuracy()),
+            e.precision().reverted().isEmpty() ? "" : "; reverted to FP32: " + String.join(", ", e.precision().reverted()));
+      }
     }
     if (r.verification() == null) {
       pw.println("  verification: skipped (--no-verify)");
@@ -105,6 +128,13 @@ final class ConvertCommand implements Callable<Integer> {
     } else {
       pw.println("  verification against the original (inputs: " + check.describe() + "):");
       Printing.diffs(pw, r.verification().diffs());
+    }
+    if (r.accuracy() != null) {
+      for (dev.tftrt.precision.Accuracy.Output a : r.accuracy()) {
+        if (!Double.isNaN(a.agreement())) {
+          pw.printf("  %s: %.2f%% agreement with the original (%s)%n", a.name(), 100 * a.agreement(), a.agreementOf());
+        }
+      }
     }
     if (buildOptions != null) {
       pw.println("  TensorRT engines:");

@@ -139,8 +139,13 @@ public final class OnnxExporter {
       NodeView v = graph.view(name);
       if (isConstantNode(graph, v)) continue; // written lazily where used as a value
       OpConverter c = registry.converter(v.op()).orElseThrow();
+      int first = out.nodes().size();
       try {
         c.convert(v, out);
+        // Each ONNX node names the TensorFlow node it came from, so --keep-fp32 and inspect speak TF names.
+        for (int k = first; k < out.nodes().size(); k++) {
+          out.nodes().set(k, out.nodes().get(k).toBuilder().setDocString(name).build());
+        }
       } catch (TftrtException e) {
         throw new TftrtException("node " + name + " (" + v.op() + ") failed to convert: "
             + e.getMessage(), e);

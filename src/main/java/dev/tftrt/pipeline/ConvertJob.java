@@ -11,6 +11,9 @@ import dev.tftrt.model.Sidecar;
 import dev.tftrt.model.TensorNames;
 import dev.tftrt.model.TensorSpec;
 import dev.tftrt.model.TfModel;
+import dev.tftrt.precision.Accuracy;
+import dev.tftrt.precision.Precision;
+import dev.tftrt.precision.PrecisionStage;
 import dev.tftrt.runtime.ConvertedRunner;
 import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.runtime.TfRunner;
@@ -55,6 +58,9 @@ public final class ConvertJob {
   /** Engines change float rounding (other kernels, other summation orders), not results. */
   public static final double RTOL = 1e-3;
   public static final double ATOL = 1e-4;
+  /** FP16 storage rounds each value to 2^-11 relative; through a network that grows to about 1e-2. */
+  public static final double RTOL_FP16 = 2e-2;
+  public static final double ATOL_FP16 = 2e-2;
 
   /**
    * What to convert and how; made with {@link #builder(LoadOptions, Path)}. The check feeds the
@@ -70,13 +76,14 @@ public final class ConvertJob {
       Segmenter.Options segments, Backend backend, Precision precision, int opset, boolean verify,
       boolean allowUnverified, long seed, Map<String, HostTensor> given,
       Function<ModelRunner, Map<String, HostTensor>> givenFor, boolean overwrite, String fallback,
-      boolean keepFrozen) {
+      boolean keepFrozen, FloatOptions floats) {
     public Options {
       java.util.Objects.requireNonNull(load, "load");
       java.util.Objects.requireNonNull(backend, "backend");
       java.util.Objects.requireNonNull(precision, "precision");
       shapes = Map.copyOf(shapes);
       given = Map.copyOf(given);
+      if (floats == null) floats = FloatOptions.NONE;
     }
 
     /** Whether engines keep their original segment: asked for, or needed by the backend chosen. */
@@ -104,6 +111,11 @@ public final class ConvertJob {
       return toBuilder().keepFrozen(yes).build();
     }
 
+    /** The same, with the FP16 stage's options (ops kept in FP32, the accuracy budget). */
+    public Options withFloats(FloatOptions v) {
+      return toBuilder().floats(v).build();
+    }
+
     public Builder toBuilder() {
       Builder b = new Builder(load, out);
       b.shapes = shapes;
@@ -119,6 +131,7 @@ public final class ConvertJob {
       b.overwrite = overwrite;
       b.fallback = fallback;
       b.keepFrozen = keepFrozen;
+      b.floats = floats;
       return b;
     }
 
@@ -149,6 +162,7 @@ public final class ConvertJob {
     private boolean overwrite;
     private String fallback = "none";
     private boolean keepFrozen;
+    private FloatOptions floats = FloatOptions.NONE;
 
     private Builder(LoadOptions load, Path out) {
       this.load = load;
@@ -229,10 +243,25 @@ public final class ConvertJob {
       return this;
     }
 
+    /** The FP16 stage's options: ops or nodes kept in FP32, the accuracy budget. */
+    public Builder floats(FloatOptions v) {
+      floats = v;
+      return this;
+    }
+
     public Options build() {
       return new Options(load, out, shapes, segments, backend, precision, opset, verify, allowUnverified,
-          seed, given, givenFor, overwrite, fallback, keepFrozen);
+          seed, given, givenFor, overwrite, fallback, keepFrozen, floats);
     }
+  }
+
+  /**
+   * What a reduced precision may cost: nodes kept in FP32 by name or op ({@code --keep-fp32}),
+   * and the lowest cosine each engine output must keep against FP32 ({@code --accuracy-budget};
+   * NaN: none), reached by reverting the most sensitive nodes to FP32.
+   */
+  public record FloatOptions(Set<String> keepFp32, double accuracyBudget) {
+    public static final FloatOptions NONE = new FloatOptions(Set.of(), Double.NaN);
   }
 
   private static void checkTarget(Options o) {
@@ -243,21 +272,24 @@ public final class ConvertJob {
 
   /**
    * One engine as built: its node (no payloads inside), ONNX model, the transposes left in it,
-   * and its original segment as a graph (null unless the tensorflow fallback was asked for).
+   * its original segment as a graph (null unless the tensorflow fallback was asked for), and
+   * what the precision stage did to it.
    */
-  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes, GraphDef tfSegment) {}
+  public record Engine(Segment segment, EngineNode node, ModelProto onnx, int transposes, GraphDef tfSegment,
+      PrecisionStage.Report precision) {}
 
   public record Report(Plan plan, List<Engine> engines, GraphDef converted, List<TensorSpec> inputs,
       List<TensorSpec> outputs, Verification.Report verification, Map<String, String> backends,
-      long millis) {}
+      long millis, List<Accuracy.Output> accuracy) {}
 
   public static Report run(Options o) {
     if (o.fallback() == null || !List.of("none", "tensorflow").contains(o.fallback())) {
       throw new TftrtException("--fallback " + o.fallback() + " is not one of none, tensorflow.");
     }
-    if (o.precision() != Precision.FP32) {
-      throw new TftrtException("--precision " + o.precision()
-          + " is not available yet: this version converts in fp32 only (fp16 and int8 come with TensorRT engines).");
+    Precision precision = o.precision();
+    if (precision == Precision.INT8) {
+      throw new TftrtException("--precision int8 is not available yet: it needs calibration data"
+          + " and the calibration stage; use fp16 or fp32.");
     }
     checkTarget(o); // before the work, so a refusal costs nothing
     long t0 = System.nanoTime();
@@ -283,6 +315,9 @@ public final class ConvertJob {
       String signature = model.signature() != null ? model.signature() : "serving_default";
 
       Verification.Report[] verification = {null};
+      List<List<Accuracy.Output>> accuracy = new ArrayList<>();
+      double rtol = precision == Precision.FP32 ? RTOL : RTOL_FP16;
+      double atol = precision == Precision.FP32 ? ATOL : ATOL_FP16;
       Map<String, String> backends = new LinkedHashMap<>();
       checkTarget(o); // again: planning took a while
       AtomicFiles.writeFolder(o.out(), dir -> {
@@ -294,25 +329,36 @@ public final class ConvertJob {
             backends.putAll(converted.model().backends());
             TfRunner original = TfRunner.borrowing(model);
             verification[0] = Verification.run(original, converted,
-                o.givenInputs(original), o.shapes(), o.seed(), RTOL, ATOL);
+                o.givenInputs(original), o.shapes(), o.seed(), rtol, atol);
+            if (precision != Precision.FP32 && verification[0].skippedBecause() == null) {
+              // The decisions (top-1, per-pixel labels) on the same inputs, as compare measures them.
+              accuracy.add(Accuracy.measure(original, converted, List.of(verification[0].feeds())));
+              verification[0] = PrecisionReport.judgeDecisions(verification[0], accuracy.get(0));
+            }
           }
           if (verification[0].skippedBecause() == null && !verification[0].passed()) {
             throw new VerificationFailedException("the converted model's", "the original's", "; nothing was written", verification[0]);
           }
           VerificationSkippedException.unlessAllowed(verification[0], "the converted model", o.out(), o.allowUnverified());
         }
-        Map<String, Object> report = report(o, plan, engines, verification[0], backends);
+        List<Accuracy.Output> measured = accuracy.isEmpty() ? null : accuracy.get(0);
+        Map<String, Object> report = report(o, plan, engines, verification[0], backends, rtol, atol);
+        PrecisionReport.addJson(report, engines, measured);
         Files.write(dir.resolve("report.json"), ConvertedModel.json(report));
-        Files.writeString(dir.resolve("report.md"), markdown(o, plan, engines, verification[0], backends));
+        Files.writeString(dir.resolve("report.md"), markdown(o, plan, engines, verification[0], backends, rtol, atol)
+            + PrecisionReport.markdown(engines, measured));
       });
       return new Report(plan, engines, spliced.graph(), inputs, outputs, verification[0], backends,
-          (System.nanoTime() - t0) / 1_000_000);
+          (System.nanoTime() - t0) / 1_000_000, accuracy.isEmpty() ? null : accuracy.get(0));
     }
   }
 
   private static Engine build(Plan plan, Segment s, String name, Options o) {
     OnnxExporter exporter = new OnnxExporter(StandardConverters.registry()).opset(o.opset());
-    ModelProto onnx = exporter.export(plan.graph(), s.inputs(), s.outputs());
+    ModelProto fp32 = exporter.export(plan.graph(), s.inputs(), s.outputs());
+    PrecisionStage.Report precision = PrecisionStage.run(fp32, o.precision(),
+        o.floats().keepFp32(), o.floats().accuracyBudget(), o.seed(), name);
+    ModelProto onnx = precision.model();
     List<DataType> tin = new ArrayList<>();
     List<DataType> tout = new ArrayList<>();
     EngineNode.Builder b = EngineNode.builder(name);
@@ -331,7 +377,7 @@ public final class ConvertJob {
     // The payloads go into files of their own (format 2): the node carries none.
     b.precision(o.precision().label()).backend(o.backend().label());
     GraphDef segment = o.storesSegments() ? Splicer.segmentGraph(plan.graph().graphDef(), s, tin, tout) : null;
-    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx), segment);
+    return new Engine(s, b.build(), onnx, OnnxExporter.countTransposes(onnx), segment, precision);
   }
 
   private static String unique(String name, Set<String> taken) {
@@ -370,7 +416,7 @@ public final class ConvertJob {
   }
 
   private static Map<String, Object> report(Options o, Plan plan, List<Engine> engines,
-      Verification.Report v, Map<String, String> backends) {
+      Verification.Report v, Map<String, String> backends, double rtol, double atol) {
     Map<String, Object> r = PlanReport.of(o.load().path().toString(), plan);
     r.put("backend", o.backend().label());
     r.put("precision", o.precision().label());
@@ -389,8 +435,8 @@ public final class ConvertJob {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("skippedBecause", v.skippedBecause());
       m.put("passed", v.passed());
-      m.put("rtol", RTOL);
-      m.put("atol", ATOL);
+      m.put("rtol", rtol);
+      m.put("atol", atol);
       List<Map<String, Object>> diffs = new ArrayList<>();
       for (var d : v.diffs()) {
         Map<String, Object> x = new LinkedHashMap<>();
@@ -408,7 +454,7 @@ public final class ConvertJob {
   }
 
   private static String markdown(Options o, Plan plan, List<Engine> engines, Verification.Report v,
-      Map<String, String> backends) {
+      Map<String, String> backends, double rtol, double atol) {
     StringBuilder b = new StringBuilder(PlanReport.markdown(o.load().path().toString(), plan));
     b.append("\n## Engines as built\n\n| engine | ops | ONNX nodes | transposes | backend |\n|---|---|---|---|---|\n");
     for (Engine e : engines) {
@@ -418,6 +464,7 @@ public final class ConvertJob {
     }
     if (v != null) {
       b.append("\n## Verification against the original\n\n");
+      if (rtol != RTOL) b.append(String.format("Tolerance (reduced precision): rtol %.3g, atol %.3g.%n%n", rtol, atol));
       if (v.skippedBecause() != null) {
         b.append("Not run: ").append(v.skippedBecause()).append(".\n");
       } else {

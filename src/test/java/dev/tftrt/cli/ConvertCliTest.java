@@ -476,13 +476,24 @@ class ConvertCliTest {
   }
 
   @Test
-  @DisplayName("convert --precision fp16 exits 2 with one sentence, nothing written")
-  void convertFp16() {
-    Cli.Result r = Cli.run("convert", demoModel.toString(), "-o", tmp.resolve("c").toString(), "--precision", "fp16");
-    assertExit(2, r);
-    assertEquals("tftrt: --precision fp16 is not available yet: this version converts in fp32 only"
-        + " (fp16 and int8 come with TensorRT engines).\n", r.err());
-    assertEquals(List.of(), TestModels.listing(tmp));
+  @DisplayName("convert --precision int8, an unknown precision, a bad budget: exit 2, one sentence, nothing written")
+  void convertRefusedPrecisions() {
+    String[][] cases = {
+        {"--precision", "int8"},
+        {"--precision", "fp8"},
+        {"--precision", "fp16", "--accuracy-budget", "1.5"}};
+    String[] said = {
+        "tftrt: --precision int8 is not available yet: it needs calibration data and the calibration stage; use fp16 or fp32.\n",
+        "tftrt: Unknown precision 'fp8': use one of fp32, fp16, int8.\n",
+        "tftrt: --accuracy-budget 1.5 is not a cosine in (0, 1].\n"};
+    for (int i = 0; i < cases.length; i++) {
+      List<String> args = new java.util.ArrayList<>(List.of("convert", demoModel.toString(), "-o", tmp.resolve("c").toString()));
+      args.addAll(List.of(cases[i]));
+      Cli.Result r = Cli.run(args.toArray(new String[0]));
+      assertExit(2, r);
+      assertEquals(said[i], r.err());
+      assertEquals(List.of(), TestModels.listing(tmp));
+    }
   }
 
   @Test
