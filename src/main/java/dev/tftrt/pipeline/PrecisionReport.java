@@ -49,7 +49,9 @@ final class PrecisionReport {
       PrecisionStage.Report p = engines.get(i).precision();
       Map<String, Object> m = listed.get(i);
       m.put("precision", engines.get(i).node().precision());
-      m.put("ops", p.table().toJson());
+      // An FP32 engine's table would say "fp32" for every op: its counts say as much in a fraction of the size.
+      if (isFp32(engines.get(i))) m.put("ops", p.table().counts());
+      else m.put("ops", p.table().toJson());
       if (p.accuracy() != null || p.accuracyNote() != null) {
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("against", "the engine's FP32 segment, FP16 emulated (every FP16 value rounded)");
@@ -65,6 +67,10 @@ final class PrecisionReport {
       a.put("outputs", model.stream().map(Accuracy.Output::toJson).toList());
       report.put("accuracy", a);
     }
+  }
+
+  private static boolean isFp32(ConvertJob.Engine e) {
+    return dev.tftrt.precision.Precision.FP32.label().equals(e.node().precision());
   }
 
   static String markdown(List<ConvertJob.Engine> engines, List<Accuracy.Output> model) {
@@ -92,6 +98,10 @@ final class PrecisionReport {
       }
       if (!p.reverted().isEmpty()) {
         b.append("Reverted to FP32 by --accuracy-budget: ").append(String.join(", ", p.reverted())).append("\n\n");
+      }
+      if (isFp32(e)) {
+        b.append("Every op runs in FP32 (--precision fp32).\n");
+        continue;
       }
       b.append("| node | op | TensorFlow node | precision | why |\n|---|---|---|---|---|\n");
       for (PrecisionTable.Row r : t.rows()) {
