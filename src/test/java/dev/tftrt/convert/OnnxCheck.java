@@ -167,18 +167,7 @@ public final class OnnxCheck {
   }
 
   static OnnxJavaType javaType(DataType t) {
-    switch (t) {
-      case DT_FLOAT: return OnnxJavaType.FLOAT;
-      case DT_DOUBLE: return OnnxJavaType.DOUBLE;
-      case DT_HALF: return OnnxJavaType.FLOAT16;
-      case DT_INT8: return OnnxJavaType.INT8;
-      case DT_UINT8: return OnnxJavaType.UINT8;
-      case DT_INT16: return OnnxJavaType.INT16;
-      case DT_INT32: return OnnxJavaType.INT32;
-      case DT_INT64: return OnnxJavaType.INT64;
-      case DT_BOOL: return OnnxJavaType.BOOL;
-      default: throw new IllegalArgumentException("no ORT type for " + t);
-    }
+    return dev.tftrt.runtime.ort.Ort.javaType(t); // the mapping the runtime uses, not a second copy
   }
 
   static DataType tfType(OnnxJavaType t) {
