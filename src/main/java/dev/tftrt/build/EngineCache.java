@@ -1,5 +1,7 @@
 package dev.tftrt.build;
 
+import dev.tftrt.util.Sha256;
+
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,5 +1,7 @@
 package dev.tftrt.build;
 
+import dev.tftrt.util.Sha256;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.tftrt.build;
 
+import dev.tftrt.util.Sha256;
+
 import dev.tftrt.TftrtException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

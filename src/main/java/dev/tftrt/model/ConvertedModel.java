@@ -199,15 +199,6 @@ public final class ConvertedModel {
     return f;
   }
 
-  /** Hex SHA-256, the manifest's integrity entries. */
-  public static String sha256(byte[] bytes) {
-    try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** A SavedModel holding graph, tagged serve, with one signature. */
   public static SavedModel savedModel(GraphDef graph, String signature, List<TensorSpec> inputs,
       List<TensorSpec> outputs) {

@@ -74,7 +74,7 @@ public final class Payloads {
       throw new TftrtException(dir + " is incomplete: " + p.file() + " (" + what + ") is missing; convert the model again.");
     }
     byte[] bytes = InputFiles.read(f, InputFiles.PROTOBUF_LIMIT, what);
-    if (!ConvertedModel.sha256(bytes).equals(p.sha256())) {
+    if (!dev.tftrt.util.Sha256.hex(bytes).equals(p.sha256())) {
       throw new TftrtException(f + " does not match its SHA-256 in " + ConvertedModel.MANIFEST
           + "; the folder has been edited: convert the model again.");
     }
@@ -138,7 +138,7 @@ public final class Payloads {
     if (kind == null || !kind.matches("[a-z0-9][a-z0-9-]{0,63}")) {
       throw new IllegalArgumentException("payload kind '" + kind + "' is not lower-case letters, digits and dashes");
     }
-    String sha = ConvertedModel.sha256(bytes);
+    String sha = dev.tftrt.util.Sha256.hex(bytes);
     return new ConvertedModel.Payload(kind, fileName(kind, sha), sha, bytes.length, precision,
         key == null ? Map.of() : new LinkedHashMap<>(key));
   }

@@ -14,10 +14,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,7 +211,7 @@ public final class AtomicFiles {
         bytes += n;
         cut += Character.charCount(cp);
       }
-      name = name.substring(0, cut) + "~" + sha256(utf8).substring(0, 16);
+      name = name.substring(0, cut) + "~" + Sha256.hex(utf8).substring(0, 16);
     }
     return "." + name + MARK;
   }
@@ -227,14 +224,6 @@ public final class AtomicFiles {
       if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) return p;
     }
     throw new FileAlreadyExistsException(target + " (no free temporary name)");
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** An I/O failure as a phrase fit for the end of a sentence. */

@@ -1,15 +1,10 @@
 package dev.tftrt.util;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -77,23 +72,13 @@ public final class FolderSeal {
         if (Files.isSymbolicLink(p)) throw new IOException("link " + rel);
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) continue; // a folder holds no data of its own
         if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) throw new IOException("special file " + rel);
-        if (rel.equals(NAME) || rel.indexOf('\n') >= 0) {
-          if (rel.equals(NAME)) continue;
-          throw new IOException("odd name");
-        }
+        if (rel.equals(NAME)) continue;
+        if (rel.indexOf('\n') >= 0) throw new IOException("odd name"); // a seal line could not hold it
         if (r.size() >= MAX_FILES) throw new IOException("too many files");
-        r.put(rel, sha256(p));
+        r.put(rel, Sha256.hex(p));
       }
     }
     return r;
   }
 
-  private static String sha256(Path p) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(p), MessageDigest.getInstance("SHA-256"))) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

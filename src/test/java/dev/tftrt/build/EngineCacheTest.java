@@ -1,5 +1,7 @@
 package dev.tftrt.build;
 
+import dev.tftrt.util.Sha256;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -12,9 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import org.tensorflow.TensorFlow;
 import org.tensorflow.proto.OpDef;
@@ -146,7 +143,7 @@ public final class EngineOp {
       try (InputStream in = url.openStream()) {
         bytes = in.readAllBytes();
       }
-      String hash = sha256(bytes);
+      String hash = dev.tftrt.util.Sha256.hex(bytes);
       String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.-]", "_");
       Path base = Paths.get(System.getProperty("java.io.tmpdir"), "tftrt-native-" + user);
       createPrivateDirectories(base);
@@ -157,7 +154,7 @@ public final class EngineOp {
       }
       Path dir = base.resolve(hash.substring(0, 16));
       Path lib = dir.resolve("libtftrt_engine.so");
-      if (Files.isRegularFile(lib) && hash.equals(sha256(Files.readAllBytes(lib)))) return lib;
+      if (Files.isRegularFile(lib) && hash.equals(dev.tftrt.util.Sha256.hex(lib))) return lib;
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, "libtftrt_engine", ".tmp");
       dev.tftrt.util.InFlight.removeOnInterrupt(tmp);
@@ -193,14 +190,6 @@ public final class EngineOp {
       return Files.getOwner(dir).getName().equals(System.getProperty("user.name"));
     } catch (IOException | UnsupportedOperationException e) {
       return false;
-    }
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
