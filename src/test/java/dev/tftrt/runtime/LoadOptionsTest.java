@@ -1,5 +1,6 @@
 package dev.tftrt.runtime;
 
+import dev.tftrt.testing.LogCapture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,13 +17,10 @@ import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,38 +68,21 @@ class LoadOptionsTest {
   /** The process has one ONNX Runtime pool, sized by its first user: asking for another size says so, once. */
   @Test
   void anotherSizeForTheSharedPoolIsLoggedOnce() {
-    List<LogRecord> records = new ArrayList<>();
-    Handler h = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        records.add(r);
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger log = Logger.getLogger(OrtEnvironments.class.getName());
-    log.addHandler(h);
-    try {
+    try (LogCapture log = LogCapture.of(OrtEnvironments.class, null)) {
       int[] pool = dev.tftrt.runtime.ort.Ort.globalPool();
       int other = pool == null ? 7 : pool[0] + 7;
       TftrtModel.Options asks = TftrtModel.Options.defaults().withOrt(OrtOptions.defaults().withIntraOpThreads(other));
       sameAnswer(asks);
       sameAnswer(asks);
-      List<String> warnings = records.stream().filter(r -> r.getLevel() == Level.WARNING).map(LogRecord::getMessage).toList();
+      List<String> warnings = log.records().stream().filter(r -> r.getLevel() == Level.WARNING).map(LogRecord::getMessage).toList();
       assertEquals(1, warnings.size(), warnings.toString());
       assertTrue(warnings.get(0).startsWith("ONNX Runtime's shared thread pool of this process was created with "), warnings.get(0));
       assertTrue(warnings.get(0).contains("the " + other + " intra-op and 1 inter-op threads asked for now cannot apply"),
           warnings.get(0));
       // A per-session pool of that size is what it says to use, and is not warned about.
-      records.clear();
+      log.clear();
       sameAnswer(asks.withOrt(asks.ort().withSharedPool(false)));
-      assertEquals(0, records.stream().filter(r -> r.getLevel() == Level.WARNING).count());
-    } finally {
-      log.removeHandler(h);
+      assertEquals(0, log.records().stream().filter(r -> r.getLevel() == Level.WARNING).count());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tftrt.runtime.backend;
 
+import dev.tftrt.testing.LogCapture;
 import static dev.tftrt.runtime.backend.BackendGraphs.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -14,10 +15,8 @@ import dev.tftrt.tensor.HostTensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
@@ -46,25 +45,7 @@ class BackendsTest {
   void autoPicksOnnxRuntimeAndLogsWhyTensorRtWasSkippedOncePerProcess() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeFalse(dev.tftrt.build.GpuDetection.detect().usable(), "a GPU is usable here");
     Backends.LOGGED.set(false); // as in a fresh process
-    List<LogRecord> records = new ArrayList<>();
-    Handler h = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        records.add(r);
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
-    Logger log = Logger.getLogger(Backends.class.getName());
-    log.addHandler(h);
-    // An in-process CLI run earlier in this JVM leaves the root logger at WARNING.
-    Level before = log.getLevel();
-    log.setLevel(Level.INFO);
-    try {
+    try (LogCapture log = LogCapture.of(Backends.class, Level.INFO)) {
       String name = unique("BackendsTestAuto");
       EngineNode node = MODEL.engine(name).build(); // backend attr defaults to auto
       assertEquals("auto", node.backend());
@@ -78,7 +59,7 @@ class BackendsTest {
       EngineNode other = MODEL.engine(unique("BackendsTestAuto")).build();
       assertEquals(Backend.ONNXRUNTIME, Backends.chosen(other, null));
       List<String> mine = new ArrayList<>();
-      for (LogRecord r : records) {
+      for (LogRecord r : log.records()) {
         if (r.getMessage().startsWith("backend auto:")) {
           assertEquals(Level.INFO, r.getLevel());
           mine.add(r.getMessage());
@@ -86,9 +67,6 @@ class BackendsTest {
       }
       assertEquals(List.of("backend auto: tensorrt skipped (" + dev.tftrt.build.GpuDetection.detect().problem()
           + "); engine nodes run on onnxruntime, or tensorflow where a node carries no ONNX model"), mine);
-    } finally {
-      log.setLevel(before);
-      log.removeHandler(h);
     }
   }
 
