@@ -8,13 +8,16 @@ import java.util.Locale;
  * 0, as TensorRT's Q/DQ require). Max keeps every value and loses resolution to outliers;
  * percentile clips the top 0.01% by default; entropy picks the clip whose 128-level
  * quantization loses the least information (KL divergence between the clipped histogram and its
- * quantized form, TensorRT's method); mse picks the clip with the least expected squared error.
+ * quantized form, TensorRT's method, with point masses discounted); mse picks the clip with the
+ * least expected squared error.
  */
 public enum Calibrator {
   MAX, PERCENTILE, ENTROPY, MSE;
 
   public static final double DEFAULT_PERCENTILE = 99.99;
   static final int LEVELS = 128; // |x| maps to 0..127 in a symmetric int8
+  private static final int ATOM_WINDOW = 3;
+  private static final long ATOM_MARGIN = 20;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT);
@@ -51,10 +54,8 @@ public enum Calibrator {
 
   /** The clip bin count i (>= 128) minimising KL(P_i || Q_i); amax = i bins. */
   private static double entropyAmax(Histogram h) {
-    long[] c = h.counts();
-    // exact zeros (everything a ReLU cut off) would dominate bin 0 and drive the search to
-    // the smallest clip, which is about the zeros, not the values; count bin 0 as its neighbour
-    if (c.length > 1) c[0] = c[1];
+    long[] original = h.counts();
+    long[] c = withoutAtoms(original);
     int last = lastNonZero(c);
     if (last < LEVELS) return (last + 1) * h.binWidth();
     double best = Double.POSITIVE_INFINITY;
@@ -64,7 +65,7 @@ public enum Calibrator {
     for (int i = LEVELS; i <= last + 1; i++) {
       // P: the first i bins, everything beyond folded into the last one (clipped values)
       double outliers = 0;
-      for (int k = i; k < c.length; k++) outliers += c[k];
+      for (int k = i; k < c.length; k++) outliers += original[k];
       for (int k = 0; k < i; k++) p[k] = c[k];
       p[i - 1] += outliers;
       // Q: the first i bins (without the outliers) merged into 128 levels, each level's count
@@ -87,6 +88,35 @@ public enum Calibrator {
       }
     }
     return bestI * h.binWidth();
+  }
+
+  /**
+   * The histogram with its point masses flattened to their surroundings. A value many elements
+   * share exactly (ReLU's zeros; a channel's response to a blank background or to padding, one
+   * spike per channel) lands in one bin, and quantization keeps it as one level, losing nothing
+   * but rounding. The KL search instead charges a spike for being spread over its level, about
+   * its mass times log(bins per level), which grows with the clip: on the Fashion-MNIST
+   * classifier the sixteen background spikes (38% of one tensor's values) drove the clip from
+   * 6.1 to 3.6 and top-1 agreement from 99.7% to 98.4%. So a bin counting more than twice the
+   * median of the seven around it (plus a margin for counting noise) is counted as that median.
+   * A sparse histogram, one whose neighbourhood median is 0 (discrete values such as 8-bit
+   * pixels), is left alone; clipping a point mass is a real error, so the clipped tail is counted
+   * from the original histogram.
+   */
+  static long[] withoutAtoms(long[] counts) {
+    long[] c = counts.clone();
+    if (c.length > 1) c[0] = c[1]; // every exact zero, and no left neighbours to judge it by
+    long[] window = new long[2 * ATOM_WINDOW + 1];
+    for (int k = 1; k < counts.length; k++) {
+      int from = Math.max(0, k - ATOM_WINDOW);
+      int to = Math.min(counts.length, k + ATOM_WINDOW + 1);
+      int n = to - from;
+      System.arraycopy(counts, from, window, 0, n);
+      java.util.Arrays.sort(window, 0, n);
+      long median = window[n / 2];
+      if (median > 0 && counts[k] > 2 * median + ATOM_MARGIN) c[k] = median;
+    }
+    return c;
   }
 
   private static double kl(double[] p, double[] q, int n) {

@@ -94,11 +94,9 @@ class FashionMnistInt8Test {
       double drop = accuracy(fp32Top1) - accuracy(q);
       System.out.printf("INT8 %s: top-1 agreement %.2f%%, accuracy %.2f%% (FP32 %.2f%%)%n", c.label(), agree,
           accuracy(q), accuracy(fp32Top1));
-      // Issue #10 asks 99% of both. Percentile holds it; entropy measured 98.4-99.4% depending on
-      // the trained network (98.39% on the single-threaded, reproducible one), so until the
-      // entropy search is improved its bar is the figure it reliably meets, not the goal.
-      double bar = c == Calibrator.ENTROPY ? 98 : 99;
-      assertTrue(agree >= bar, c.label() + " top-1 agreement " + agree);
+      // Issue #10's bar for both. Measured on four trained networks (seeds 1, 2, 7, oneDNN on
+      // and off): entropy 99.46-99.68%, percentile 99.38-99.55%.
+      assertTrue(agree >= 99, c.label() + " top-1 agreement " + agree);
       assertTrue(drop <= 1, c.label() + " accuracy drop " + drop);
     }
   }
