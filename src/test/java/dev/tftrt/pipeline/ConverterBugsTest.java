@@ -18,6 +18,7 @@ import dev.tftrt.model.LoadOptions;
 import dev.tftrt.model.TfModel;
 import dev.tftrt.segment.Segment;
 import dev.tftrt.segment.Segmenter;
+import dev.tftrt.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,10 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Output;
@@ -85,38 +83,11 @@ class ConverterBugsTest {
     }
   }
 
-  /** Collects the records of the registry's logger while it is attached: WARNING ones and the rest. */
-  private static final class Warnings extends Handler implements AutoCloseable {
-    final List<LogRecord> records = new ArrayList<>();
-    final List<LogRecord> below = new ArrayList<>();
-    private final Logger logger = Logger.getLogger(ConverterRegistry.class.getName());
-    private final Level level = logger.getLevel();
-
-    Warnings() {
-      logger.setLevel(Level.ALL);
-      logger.addHandler(this);
-    }
-
-    @Override
-    public synchronized void publish(LogRecord r) {
-      (r.getLevel().intValue() >= Level.WARNING.intValue() ? records : below).add(r);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {
-      logger.removeHandler(this);
-      logger.setLevel(level);
-    }
-  }
-
   @Test
   void aCheckThatThrowsIsReportedAsAConverterBugAndTheNodeStaysInTensorFlow() throws Exception {
     ConverterRegistry registry = throwing();
     Segmenter.Options one = new Segmenter.Options(1, Integer.MAX_VALUE, Set.of(), Set.of());
-    try (TfModel model = TfModel.load(LoadOptions.of(mlp())); Warnings warnings = new Warnings()) {
+    try (TfModel model = TfModel.load(LoadOptions.of(mlp())); LogCapture log = LogCapture.of(ConverterRegistry.class, Level.ALL)) {
       Plan p = Plan.make(model, Map.of(), one, registry, OnnxExporter.DEFAULT_OPSET);
 
       for (String node : List.of("softsign", "softsign_2")) {
@@ -130,13 +101,13 @@ class ConverterBugsTest {
 
       assertEquals(Set.of("softsign", "softsign_2"), p.converterBugs().keySet());
       assertTrue(registry.bugCounts().get("Softsign") >= 2, "every check that threw is counted: " + registry.bugCounts());
-      assertEquals(1, warnings.records.size(), "logged once for the op type, not once per node or check");
-      String logged = warnings.records.get(0).getMessage();
+      assertEquals(1, log.atLeast(Level.WARNING).size(), "logged once for the op type, not once per node or check");
+      String logged = log.atLeast(Level.WARNING).get(0).getMessage();
       assertTrue(logged.contains("ThrowingSoftsign") && logged.contains("Softsign") && logged.contains("bug in tftrt"), logged);
-      assertEquals(null, warnings.records.get(0).getThrown(), "one line at WARNING: no stack trace without --verbose");
-      assertEquals(1, warnings.below.size());
-      assertEquals(Level.INFO, warnings.below.get(0).getLevel());
-      assertTrue(warnings.below.get(0).getThrown() instanceof IllegalStateException, "the stack trace, for --verbose");
+      assertEquals(null, log.atLeast(Level.WARNING).get(0).getThrown(), "one line at WARNING: no stack trace without --verbose");
+      assertEquals(1, log.below(Level.WARNING).size());
+      assertEquals(Level.INFO, log.below(Level.WARNING).get(0).getLevel());
+      assertTrue(log.below(Level.WARNING).get(0).getThrown() instanceof IllegalStateException, "the stack trace, for --verbose");
 
       // report.json and report.md (and inspect) list them as converter bugs.
       Map<String, Object> json = PlanReport.of("mlp.pb", p);
@@ -153,12 +124,12 @@ class ConverterBugsTest {
 
   @Test
   void withTheStandardConvertersThereIsNoBugToReport() throws Exception {
-    try (TfModel model = TfModel.load(LoadOptions.of(mlp())); Warnings warnings = new Warnings()) {
+    try (TfModel model = TfModel.load(LoadOptions.of(mlp())); LogCapture log = LogCapture.of(ConverterRegistry.class, Level.ALL)) {
       Plan p = Plan.make(model, Map.of(), Segmenter.Options.defaults());
       assertEquals(Map.of(), p.converterBugs());
       assertEquals(List.of(), PlanReport.of("mlp.pb", p).get("converterBugs"));
       assertTrue(!PlanReport.markdown("mlp.pb", p).contains("Converter bugs"));
-      assertEquals(0, warnings.records.size());
+      assertEquals(0, log.atLeast(Level.WARNING).size());
     }
   }
 }

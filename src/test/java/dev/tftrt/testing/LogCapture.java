@@ -37,6 +37,16 @@ public final class LogCapture extends Handler implements AutoCloseable {
     }
   }
 
+  /** The records at {@code level} or above, oldest first. */
+  public List<LogRecord> atLeast(Level level) {
+    return records().stream().filter(r -> r.getLevel().intValue() >= level.intValue()).toList();
+  }
+
+  /** The records below {@code level}, oldest first. */
+  public List<LogRecord> below(Level level) {
+    return records().stream().filter(r -> r.getLevel().intValue() < level.intValue()).toList();
+  }
+
   public void clear() {
     records.clear();
   }
