@@ -126,8 +126,8 @@ public final class ConvertJob {
       b.verify = verify;
       b.allowUnverified = allowUnverified;
       b.seed = seed;
-      b.given = given;
-      b.givenFor = givenFor;
+      Map<String, HostTensor> fixed = given;
+      b.given = givenFor != null ? givenFor : fixed.isEmpty() ? null : original -> fixed;
       b.overwrite = overwrite;
       b.fallback = fallback;
       b.keepFrozen = keepFrozen;
@@ -146,34 +146,19 @@ public final class ConvertJob {
   }
 
   /** Builds {@link Options}; every setting has a default. */
-  public static final class Builder {
-    private final LoadOptions load;
-    private final Path out;
-    private Map<String, long[]> shapes = Map.of();
+  public static final class Builder extends JobBuilder<Builder> {
     private Segmenter.Options segments = Segmenter.Options.defaults();
     private Backend backend = Backend.AUTO;
     private Precision precision = Precision.FP32;
     private int opset = OnnxExporter.DEFAULT_OPSET;
-    private boolean verify = true;
-    private boolean allowUnverified;
-    private long seed;
-    private Map<String, HostTensor> given = Map.of();
-    private Function<ModelRunner, Map<String, HostTensor>> givenFor;
-    private boolean overwrite;
     private String fallback = "none";
     private boolean keepFrozen;
     private FloatOptions floats = FloatOptions.NONE;
 
     private Builder(LoadOptions load, Path out) {
-      this.load = load;
-      this.out = out;
+      super(load, out);
     }
 
-    /** Sizes for inputs' unknown dimensions, by input name. */
-    public Builder shapes(Map<String, long[]> v) {
-      shapes = v;
-      return this;
-    }
 
     public Builder segments(Segmenter.Options v) {
       segments = v;
@@ -196,40 +181,11 @@ public final class ConvertJob {
       return this;
     }
 
-    /** False skips the check against the original (the CLI's --no-verify). */
-    public Builder verify(boolean v) {
-      verify = v;
-      return this;
-    }
 
-    /** Writes the output even when the check could not be made (the CLI's --allow-unverified). */
-    public Builder allowUnverified(boolean v) {
-      allowUnverified = v;
-      return this;
-    }
 
-    public Builder seed(long v) {
-      seed = v;
-      return this;
-    }
 
-    /** Inputs the check feeds the original, by input name; the rest are random. */
-    public Builder given(Map<String, HostTensor> v) {
-      given = v;
-      givenFor = null;
-      return this;
-    }
 
-    /** Inputs that depend on the original model (its dtypes), computed once it is loaded. */
-    public Builder givenFor(Function<ModelRunner, Map<String, HostTensor>> v) {
-      givenFor = v;
-      return this;
-    }
 
-    public Builder overwrite(boolean v) {
-      overwrite = v;
-      return this;
-    }
 
     /** "tensorflow": also store each engine's original segment, for the tensorflow backend; "none". */
     public Builder fallback(String v) {
@@ -251,7 +207,7 @@ public final class ConvertJob {
 
     public Options build() {
       return new Options(load, out, shapes, segments, backend, precision, opset, verify, allowUnverified,
-          seed, given, givenFor, overwrite, fallback, keepFrozen, floats);
+          seed, Map.of(), given, overwrite, fallback, keepFrozen, floats);
     }
   }
 

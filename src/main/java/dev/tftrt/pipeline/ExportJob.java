@@ -72,20 +72,11 @@ public final class ExportJob {
   }
 
   /** Builds {@link Options}: opset 17, verified on seed 0, no shapes, nothing given, no overwrite. */
-  public static final class Builder {
-    private final LoadOptions load;
-    private final Path out;
+  public static final class Builder extends JobBuilder<Builder> {
     private int opset = OnnxExporter.DEFAULT_OPSET;
-    private Map<String, long[]> shapes = Map.of();
-    private boolean verify = true;
-    private long seed;
-    private Function<ModelRunner, Map<String, HostTensor>> given;
-    private boolean overwrite;
-    private boolean allowUnverified;
 
     private Builder(LoadOptions load, Path out) {
-      this.load = load;
-      this.out = out;
+      super(load, out);
     }
 
     public Builder opset(int v) {
@@ -93,43 +84,12 @@ public final class ExportJob {
       return this;
     }
 
-    public Builder shapes(Map<String, long[]> v) {
-      shapes = Map.copyOf(v);
-      return this;
-    }
 
-    public Builder verify(boolean v) {
-      verify = v;
-      return this;
-    }
 
-    public Builder seed(long v) {
-      seed = v;
-      return this;
-    }
 
-    /** Inputs the check feeds the original, by input name; the rest are random. */
-    public Builder given(Map<String, HostTensor> v) {
-      Map<String, HostTensor> copy = Map.copyOf(v);
-      given = original -> copy;
-      return this;
-    }
 
-    /** Inputs that depend on the original model (its dtypes), computed once it is loaded. */
-    public Builder givenFor(Function<ModelRunner, Map<String, HostTensor>> v) {
-      given = v;
-      return this;
-    }
 
-    public Builder overwrite(boolean v) {
-      overwrite = v;
-      return this;
-    }
 
-    public Builder allowUnverified(boolean v) {
-      allowUnverified = v;
-      return this;
-    }
 
     public Options build() {
       return new Options(load, out, opset, shapes, verify, seed, given, overwrite, allowUnverified);
