@@ -146,7 +146,7 @@ public final class EngineProvider {
     for (EngineCache c : caches) {
       EngineCache.Lookup l = c.lookup(key);
       if (l instanceof EngineCache.Hit h) {
-        // found in a later cache (say, the user's): the first (the model's engines/) gets a copy
+        // found in a later cache: the first, where builds go, gets a copy
         if (c != caches.get(0)) caches.get(0).store(key, r.name(), h.plan(), null);
         return new Provided(h.plan(), key, "cache " + c.root(), false, null);
       }

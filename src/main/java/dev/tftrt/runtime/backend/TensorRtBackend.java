@@ -359,14 +359,7 @@ public final class TensorRtBackend implements EngineBackend {
     if (call.numInputs() != nIn) {
       throw new IllegalStateException("the call has " + call.numInputs() + " inputs, the engine " + nIn);
     }
-    for (int i = 0; i < nIn; i++) {
-      long[] shape = call.inputShape(i);
-      if (!ranges[i].contains(shape)) {
-        throw new TftrtException("engine node '" + node.name() + "' input " + i + " ('" + inputNames[i] + "') has the shape "
-            + EngineNode.describeShape(shape) + ", outside its TensorRT engine's profile " + ranges[i].canonical()
-            + "; rebuild the engine with a --shape-range that covers it.");
-      }
-    }
+    for (int i = 0; i < nIn; i++) checkProfile(node.name(), i, inputNames[i], ranges[i], call.inputShape(i));
     Slot s = acquire();
     boolean healthy = false;
     try {
@@ -392,16 +385,8 @@ public final class TensorRtBackend implements EngineBackend {
       long[] outBytes = new long[outputNames.length];
       for (int o = 0; o < outputNames.length; o++) {
         long[] shape = dims(s.context.getTensorShape(outputNames[o]));
-        long n = 1;
-        for (long d : shape) {
-          if (d < 0) {
-            throw new TftrtException("engine node '" + node.name() + "' output '" + outputNames[o] + "' has a shape that depends "
-                + "on the input values, which the tensorrt backend does not support; use --backend onnxruntime.");
-          }
-          n *= d;
-        }
         outShapes[o] = shape;
-        outBytes[o] = n * outputElementBytes[o];
+        outBytes[o] = outputBytes(node.name(), outputNames[o], shape, outputElementBytes[o]);
         Pointer d = s.device(nIn + o, outBytes[o]);
         if (!s.context.setTensorAddress(outputNames[o], d)) throw new IllegalStateException("setTensorAddress failed" + lastError());
       }
@@ -425,6 +410,32 @@ public final class TensorRtBackend implements EngineBackend {
       if (!healthy) cudaStreamSynchronize(s.stream); // no copy may still target buffers we reuse or free
       release(s, healthy);
     }
+  }
+
+  /** Refuses, in one sentence, a call whose input shape is outside the engine's profile. */
+  static void checkProfile(String node, int i, String input, ShapeRange range, long[] shape) {
+    if (!range.contains(shape)) {
+      throw new TftrtException("engine node '" + node + "' input " + i + " ('" + input + "') has the shape "
+          + EngineNode.describeShape(shape) + ", outside its TensorRT engine's profile " + range.canonical()
+          + "; rebuild the engine with a --shape-range that covers it.");
+    }
+  }
+
+  /**
+   * The bytes of an output of the shape the context resolved; one sentence where a dimension is
+   * still unknown (-1: the shape depends on the input values, which would need an output
+   * allocator, a callback the preset does not let Java implement, TENSORRT.md section 2).
+   */
+  static long outputBytes(String node, String output, long[] shape, int elementBytes) {
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new TftrtException("engine node '" + node + "' output '" + output + "' has a shape that depends "
+            + "on the input values, which the tensorrt backend does not support; use --backend onnxruntime.");
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    return Math.multiplyExact(n, (long) elementBytes);
   }
 
   /** The four stage points of a slot as CUDA events on its stream (created with timing, the default flags). */
