@@ -32,6 +32,7 @@ public final class EngineProvider {
   private final GpuInfo gpu;
   private final BuildOptions options;
   private final List<EngineCache> caches;
+  private final ListedPlans listed; // the model's own plans, searched first; may be null
   private final Build build;
   private final java.util.function.Function<String, BuildProgress> progress;
 
@@ -41,17 +42,33 @@ public final class EngineProvider {
    */
   public EngineProvider(GpuInfo gpu, BuildOptions options, List<EngineCache> caches, Build build,
       java.util.function.Function<String, BuildProgress> progress) {
+    this(gpu, options, caches, null, build, progress);
+  }
+
+  /**
+   * @param listed the plans a converted model's manifest lists, searched before every cache
+   *     (null: none); builds are never written there, but into the first cache
+   */
+  public EngineProvider(GpuInfo gpu, BuildOptions options, List<EngineCache> caches, ListedPlans listed, Build build,
+      java.util.function.Function<String, BuildProgress> progress) {
     if (caches.isEmpty()) throw new IllegalArgumentException("at least one engine cache is needed");
     this.gpu = gpu;
     this.options = options;
     this.caches = List.copyOf(caches);
+    this.listed = listed;
     this.build = build;
     this.progress = progress;
   }
 
   /** The real builder, with a console progress bar on stderr per build. */
   public static EngineProvider onGpu(GpuInfo gpu, BuildOptions options, List<EngineCache> caches, boolean bar) {
-    return new EngineProvider(gpu, options, caches, EngineBuilder::build,
+    return onGpu(gpu, options, caches, null, bar);
+  }
+
+  /** As {@link #onGpu(GpuInfo, BuildOptions, List, boolean)}, searching a model's listed plans first. */
+  public static EngineProvider onGpu(GpuInfo gpu, BuildOptions options, List<EngineCache> caches, ListedPlans listed,
+      boolean bar) {
+    return new EngineProvider(gpu, options, caches, listed, EngineBuilder::build,
         bar ? name -> BuildProgress.console("building " + name, System.err) : null);
   }
 
@@ -81,12 +98,19 @@ public final class EngineProvider {
       profile = null;
     }
     EngineKey key = EngineKey.of(r.onnx(), r.precision(), gpu, profile == null ? List.of() : profile, options);
+    if (listed != null && profile != null && listed.lookup(r.name(), key) instanceof EngineCache.Hit h) {
+      return new Provided(h.plan(), key, listedSource(), false, null);
+    }
     for (EngineCache c : caches) {
       if (profile != null && c.lookup(key) instanceof EngineCache.Hit h) {
         return new Provided(h.plan(), key, "cache " + c.root(), false, null);
       }
     }
     if (!options.shapeRanges().isEmpty()) return null;
+    if (listed != null) {
+      EngineCache.Hit h = listed.lookupAnyProfile(r.name(), key);
+      if (h != null) return new Provided(h.plan(), key, listedSource(), false, null);
+    }
     for (EngineCache c : caches) {
       EngineCache.Hit h = c.lookupAnyProfile(key);
       if (h != null) return new Provided(h.plan(), key, "cache " + c.root(), false, null);
@@ -104,15 +128,25 @@ public final class EngineProvider {
     }
   }
 
-  /** The plan for {@code r}: cached, else built when {@code allowBuild}, else one sentence why not. */
+  private String listedSource() {
+    return ListedPlans.SOURCE + listed.dir().resolve(dev.tftrt.model.ConvertedModel.MANIFEST);
+  }
+
+  /** The plan for {@code r}: listed or cached, else built when {@code allowBuild}, else one sentence why not. */
   public Provided provide(Request r, boolean allowBuild) {
     List<ShapeRange> profile = profile(r);
     EngineKey key = EngineKey.of(r.onnx(), r.precision(), gpu, profile, options);
     List<String> why = new ArrayList<>();
+    if (listed != null) {
+      EngineCache.Lookup l = listed.lookup(r.name(), key);
+      if (l instanceof EngineCache.Hit h) return new Provided(h.plan(), key, listedSource(), false, null);
+      if (l instanceof EngineCache.Corrupt k) why.add(k.why());
+      if (l instanceof EngineCache.Miss m) why.add(m.why());
+    }
     for (EngineCache c : caches) {
       EngineCache.Lookup l = c.lookup(key);
       if (l instanceof EngineCache.Hit h) {
-        // found in a later cache (say, the user's): the first (the model's engines/) gets a copy
+        // found in a later cache: the first, where builds go, gets a copy
         if (c != caches.get(0)) caches.get(0).store(key, r.name(), h.plan(), null);
         return new Provided(h.plan(), key, "cache " + c.root(), false, null);
       }

@@ -32,6 +32,7 @@ final class CompareCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
   @Mixin BackendOption backendOption;
+  @Mixin BuildAtRuntimeOption buildAtRuntime;
   @Mixin InputOptions inputs;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -39,7 +40,7 @@ final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter pw = spec.commandLine().getOut();
-    try (ModelRunner ma = Models.open(common.load(a), backendOption.backend()); ModelRunner mb = Models.open(common.load(b), backendOption.backend())) {
+    try (ModelRunner ma = Models.openWith(common.load(a), buildAtRuntime.load(backendOption.backend())); ModelRunner mb = Models.openWith(common.load(b), buildAtRuntime.load(backendOption.backend()))) {
       var feeds = inputs.feeds(ma, common.shapes());
       Verification.Report r = Verification.run(ma, mb, feeds, common.shapes(), inputs.seed, rtol, atol);
       pw.printf("compared %s (reference) with %s, inputs: %s, rtol %g, atol %g%n", a, b, inputs.describe(), rtol, atol);

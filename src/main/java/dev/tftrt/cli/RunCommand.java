@@ -31,6 +31,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
   @Mixin BackendOption backendOption;
+  @Mixin BuildAtRuntimeOption buildAtRuntime;
   @Mixin BindOptions bind;
   @Mixin InputOptions inputs;
 
@@ -41,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
     Interruption.prepare();
     PrintWriter pw = spec.commandLine().getOut();
     if (out != null) checkOut(); // before the run, so a refusal costs nothing
-    try (ModelRunner m = Models.open(bind.apply(common.load(model)), backendOption.backend())) {
+    try (ModelRunner m = Models.openWith(bind.apply(common.load(model)), buildAtRuntime.load(backendOption.backend()))) {
       Map<String, HostTensor> feeds = inputs.feeds(m, common.shapes());
       long t0 = System.nanoTime();
       Map<String, HostTensor> results = m.run(feeds);

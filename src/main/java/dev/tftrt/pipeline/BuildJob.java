@@ -7,6 +7,7 @@ import dev.tftrt.build.EngineKey;
 import dev.tftrt.build.EngineProvider;
 import dev.tftrt.build.GpuDetection;
 import dev.tftrt.build.GpuInfo;
+import dev.tftrt.build.ListedPlans;
 import dev.tftrt.model.ConvertedModel;
 import dev.tftrt.model.Payloads;
 import dev.tftrt.util.AtomicFiles;
@@ -22,9 +23,10 @@ import java.util.Map;
  * ({@code tftrt build OUTDIR}, {@code convert --build}), into the model's {@code engines/} folder
  * or a cache folder. An engine already cached under its exact key is not rebuilt.
  *
- * <p>The seam to the converted format's manifest: engines are found through the manifest's
- * engine list (name, ONNX file, its SHA-256, precision); the plans are entries of an {@link
- * EngineCache}. Listing each plan's id and SHA-256 in the manifest is left to the format.
+ * <p>Engines are found through the manifest's engine list (name, ONNX file, its SHA-256,
+ * precision). Plans built into the folder are listed there too ({@link ListedPlans}: payloads of
+ * kind tensorrt-plan, named by their SHA-256, keyed by their {@link EngineKey}); plans built into
+ * a cache folder elsewhere ({@code --engine-cache DIR}) are entries of that {@link EngineCache}.
  */
 public final class BuildJob {
   /** What to build: the converted model, the cache folder (null: its engines/), the options. */
@@ -58,17 +60,34 @@ public final class BuildJob {
     Path cache = check(o);
     GpuInfo gpu = GpuDetection.detect();
     if (!gpu.usable()) throw new TftrtException("cannot build TensorRT engines: " + gpu.problem());
-    // engines built at run time (say, by convert's verification) are in the user cache: reuse them
-    List<EngineCache> caches = new ArrayList<>(List.of(new EngineCache(cache)));
-    if (!cache.equals(BuildOptions.defaultEngineCacheDir())) caches.add(new EngineCache(BuildOptions.defaultEngineCacheDir()));
-    EngineProvider provider = EngineProvider.onGpu(gpu, o.build(), caches, o.progressBar());
-    if (!cache.toAbsolutePath().normalize().startsWith(o.model().toAbsolutePath().normalize())) {
-      return run(o, cache, provider);
-    }
-    // Plans written into the folder: seal it again, so it stays provably ours (and replaceable).
+    boolean inFolder = intoFolder(o, cache);
+    Path user = BuildOptions.defaultEngineCacheDir();
+    // Into the folder: plans are listed in its manifest; the build's cache entry (with the
+    // inspector's JSON) goes to the user cache, and an older engines/ folder is still searched.
+    // Elsewhere: the named cache, then the user cache, where engines built at run time are.
+    List<EngineCache> caches = new ArrayList<>();
+    caches.add(new EngineCache(inFolder ? user : cache));
+    if (!caches.get(0).root().equals(inFolder ? cache : user)) caches.add(new EngineCache(inFolder ? cache : user));
+    EngineProvider provider = EngineProvider.onGpu(gpu, o.build(), caches,
+        inFolder ? ListedPlans.of(o.model()) : null, o.progressBar());
+    return run(o, provider, inFolder);
+  }
+
+  /** Whether the engines go into the converted folder itself (no --engine-cache outside it). */
+  static boolean intoFolder(Options o, Path cache) {
+    return cache.toAbsolutePath().normalize().startsWith(o.model().toAbsolutePath().normalize());
+  }
+
+  /**
+   * Provides every engine's plan; with {@code inFolder}, lists each plan in the folder's
+   * manifest (payloads/SHA256.plan, its key as the payload's key) and seals the folder again, so
+   * that it stays provably tftrt's (and replaceable).
+   */
+  static List<Engine> run(Options o, EngineProvider provider, boolean inFolder) {
+    if (!inFolder) return provide(o, provider, false);
     List<List<Engine>> built = new ArrayList<>();
     try {
-      dev.tftrt.util.FolderSeal.update(o.model(), d -> built.add(run(o, cache, provider)));
+      dev.tftrt.util.FolderSeal.update(o.model(), d -> built.add(provide(o, provider, true)));
     } catch (java.io.IOException e) {
       throw new TftrtException("cannot seal " + o.model() + " again after adding its engines: "
           + dev.tftrt.util.AtomicFiles.reason(e) + ".", e);
@@ -76,7 +95,7 @@ public final class BuildJob {
     return built.get(0);
   }
 
-  static List<Engine> run(Options o, Path cache, EngineProvider provider) {
+  private static List<Engine> provide(Options o, EngineProvider provider, boolean list) {
     Path dir = o.model();
     ConvertedModel.Manifest m = ConvertedModel.readManifest(dir);
     List<String> names = new ArrayList<>();
@@ -104,9 +123,21 @@ public final class BuildJob {
           + "; tftrt inspect " + dir + " lists them (a range for a model input may vary only the batch).");
     }
     List<Engine> out = new ArrayList<>();
+    ListedPlans listed = list ? ListedPlans.of(dir) : null;
+    EngineCache into = list ? null : new EngineCache(check(o));
     for (EngineProvider.Request r : requests) {
       EngineProvider.Provided p = provider.provide(r, true);
-      out.add(new Engine(r.name(), p.key(), p.built(), p.source(), new EngineCache(cache).planFile(p.key())));
+      Path plan;
+      if (listed == null) {
+        plan = into.planFile(p.key());
+      } else if (p.source().startsWith(ListedPlans.SOURCE)) {
+        plan = dir.resolve(Payloads.list(ConvertedModel.readManifest(dir), r.name()).stream()
+            .filter(q -> q.kind().equals(Payloads.TENSORRT_PLAN) && p.key().asMap().equals(q.key()))
+            .map(ConvertedModel.Payload::file).findFirst().orElseThrow());
+      } else {
+        plan = dir.resolve(listed.list(r.name(), p.key(), p.plan()).file());
+      }
+      out.add(new Engine(r.name(), p.key(), p.built(), p.source(), plan));
     }
     return out;
   }

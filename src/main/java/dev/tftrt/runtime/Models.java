@@ -13,6 +13,11 @@ public final class Models {
 
   /** As {@link #open(LoadOptions)}; a converted model runs its engines on backend (null: their own). */
   public static ModelRunner open(LoadOptions o, dev.tftrt.runtime.backend.Backend backend) {
+    return openWith(o, TftrtModel.Options.defaults().withBackend(backend));
+  }
+
+  /** As {@link #open(LoadOptions)}; a converted model loads with {@code converted} (its backend, ...). */
+  public static ModelRunner openWith(LoadOptions o, TftrtModel.Options converted) {
     boolean tf = !(o.path().getFileName() != null && o.path().getFileName().toString().endsWith(".onnx"))
         && !dev.tftrt.model.ConvertedModel.isConverted(o.path());
     if (!o.bindings().isEmpty() && !tf) {
@@ -27,7 +32,7 @@ public final class Models {
       return OnnxRunner.open(o.path());
     }
     if (dev.tftrt.model.ConvertedModel.isConverted(o.path())) {
-      return new ConvertedRunner(TftrtModel.load(o.path(), backend));
+      return new ConvertedRunner(TftrtModel.load(o.path(), converted));
     }
     return new TfRunner(TfModel.load(o));
   }

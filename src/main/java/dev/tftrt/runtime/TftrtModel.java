@@ -53,27 +53,38 @@ public final class TftrtModel implements AutoCloseable {
    * How a model is loaded: {@code backend} for every engine (null: each engine node's own choice,
    * made at convert time), TensorFlow's session config (null: TensorFlow's defaults), and how
    * the onnxruntime backend runs (see {@link OrtOptions}: one thread pool shared by every engine
-   * of the process by default).
+   * of the process by default), and whether the tensorrt backend may build an engine that no
+   * cache holds for this GPU ({@code allowBuildAtRuntime}, the CLI's {@code
+   * --[no-]allow-build-at-runtime}; null: the process's setting, on unless changed).
    */
-  public record Options(Backend backend, ConfigProto sessionConfig, OrtOptions ort) {
+  public record Options(Backend backend, ConfigProto sessionConfig, OrtOptions ort, Boolean allowBuildAtRuntime) {
     public Options {
       java.util.Objects.requireNonNull(ort, "ort");
     }
 
+    public Options(Backend backend, ConfigProto sessionConfig, OrtOptions ort) {
+      this(backend, sessionConfig, ort, null);
+    }
+
     public static Options defaults() {
-      return new Options(null, null, OrtOptions.defaults());
+      return new Options(null, null, OrtOptions.defaults(), null);
     }
 
     public Options withBackend(Backend b) {
-      return new Options(b, sessionConfig, ort);
+      return new Options(b, sessionConfig, ort, allowBuildAtRuntime);
     }
 
     public Options withSessionConfig(ConfigProto config) {
-      return new Options(backend, config, ort);
+      return new Options(backend, config, ort, allowBuildAtRuntime);
     }
 
     public Options withOrt(OrtOptions o) {
-      return new Options(backend, sessionConfig, o);
+      return new Options(backend, sessionConfig, o, allowBuildAtRuntime);
+    }
+
+    /** Whether a missing TensorRT engine is built at load (null: the process's setting). */
+    public Options withAllowBuildAtRuntime(Boolean allow) {
+      return new Options(backend, sessionConfig, ort, allow);
     }
   }
 
@@ -117,7 +128,7 @@ public final class TftrtModel implements AutoCloseable {
         EngineBackend backend;
         try {
           backend = Backends.create(withPayloads(dir, manifest, node, options.backend(), shown), options.backend(),
-              options.ort(), dir);
+              options.ort(), dir, options.allowBuildAtRuntime());
         } catch (TftrtException e) {
           throw e;
         } catch (Exception e) {

@@ -1,7 +1,6 @@
 package dev.tftrt.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tftrt.build.BuildOptions;
@@ -77,7 +76,9 @@ class TensorRtGpuTest {
     Path model = shared.resolve("demo");
     DemoModel.save(model, 1);
     Path out = shared.resolve("converted");
-    Cli.Result c = Cli.run("convert", model.toString(), "-o", out.toString(), "--backend", "onnxruntime");
+    // --fallback tensorflow: the original segments are the reference the engines are compared with
+    Cli.Result c = Cli.run("convert", model.toString(), "-o", out.toString(), "--backend", "onnxruntime",
+        "--fallback", "tensorflow");
     assertEquals(0, c.code(), c.toString());
     Cli.Result b = Cli.run("build", out.toString(), "--shape-range", RANGE, "--timing-cache",
         shared.resolve("timing").toString());
@@ -126,11 +127,21 @@ class TensorRtGpuTest {
   }
 
   @Test
+  void tftrtBuildListsItsPlansInTheManifest() {
+    dev.tftrt.model.ConvertedModel.Manifest m = dev.tftrt.model.ConvertedModel.readManifest(converted);
+    for (dev.tftrt.model.ConvertedModel.Engine e : m.engines()) {
+      assertTrue(dev.tftrt.model.Payloads.find(m, e.name(), dev.tftrt.model.Payloads.TENSORRT_PLAN).isPresent(),
+          e.name() + " has no tensorrt-plan payload: " + e.payloads());
+    }
+    assertTrue(dev.tftrt.util.FolderSeal.verify(converted), "the folder is sealed again after build");
+  }
+
+  @Test
   void aCorruptEngineIsRebuiltNotLoaded() throws Exception {
     Path copy = dev.tftrt.testing.TestModels.copyTree(converted, shared.resolve("corrupt"));
     Path plan;
-    try (Stream<Path> s = Files.list(copy.resolve("engines"))) {
-      plan = s.filter(p -> p.toString().endsWith(".plan")).findFirst().orElseThrow();
+    try (Stream<Path> s = Files.list(copy.resolve(dev.tftrt.model.Payloads.FOLDER))) {
+      plan = s.filter(p -> p.toString().endsWith(".plan")).findFirst().orElseThrow(); // the listed plan
     }
     byte[] b = Files.readAllBytes(plan);
     b[b.length / 2] ^= 0x5a;
@@ -138,7 +149,8 @@ class TensorRtGpuTest {
     settings(shared.resolve("fresh-cache"), true);
     int before = builds.size();
     try (TftrtModel trt = TftrtModel.load(copy, dev.tftrt.runtime.backend.Backend.parse("tensorrt")); TftrtModel tf = TftrtModel.load(copy, dev.tftrt.runtime.backend.Backend.parse("tensorflow"))) {
-      assertFalse(Files.exists(plan), "the corrupt plan is removed");
+      // the model folder is never written at run time: the damaged plan stays, refused, and the engine is rebuilt
+      assertTrue(Files.exists(plan));
       Map<String, HostTensor> feed = Map.of("image", image(1, 7));
       Map<String, HostTensor> want = tf.run(feed), got = trt.run(feed);
       for (String k : want.keySet()) assertClose(want.get(k), got.get(k), 1e-2, 1e-3);
@@ -197,7 +209,7 @@ class TensorRtGpuTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(deeplab), "skipped: " + deeplab + " is absent");
     Path out = shared.resolve("deeplab");
     Cli.Result c = Cli.run("convert", deeplab.toString(), "-o", out.toString(), "--shape", "ImageTensor=1,257,257,3",
-        "--backend", "onnxruntime", "--build");
+        "--backend", "onnxruntime", "--fallback", "tensorflow", "--build");
     assertEquals(0, c.code(), c.toString());
     Random r = new Random(5);
     byte[] px = new byte[257 * 257 * 3];

@@ -76,10 +76,20 @@ public final class Backends {
    * Runtime sessions on {@code ort}; the caller closes it.
    */
   public static EngineBackend create(EngineNode node, Backend override, OrtOptions ort, java.nio.file.Path modelDir) {
+    return create(node, override, ort, modelDir, null);
+  }
+
+  /**
+   * As {@link #create(EngineNode, Backend, OrtOptions, java.nio.file.Path)}; {@code
+   * allowBuildAtRuntime} says whether the tensorrt backend may build an engine no cache holds
+   * (null: {@link TensorRtSettings}'s, on by default).
+   */
+  public static EngineBackend create(EngineNode node, Backend override, OrtOptions ort, java.nio.file.Path modelDir,
+      Boolean allowBuildAtRuntime) {
     Backend choice = chosen(node, override); // logs auto's reason, checks attrs
     switch (choice) {
       case TENSORRT:
-        return TensorRtBackend.create(node, modelDir);
+        return TensorRtBackend.create(node, modelDir, allowBuildAtRuntime);
       case ONNXRUNTIME:
         return new OnnxRuntimeBackend(node, ort);
       case TENSORFLOW:

@@ -1,45 +1,72 @@
 package dev.tftrt.runtime.backend;
 
-import java.util.ArrayList;
-import java.util.List;
+import dev.tftrt.runtime.engine.EngineTimings;
+import java.util.function.Supplier;
 
 /**
- * Per-call GPU stage times of the {@code tensorrt} backend, measured with CUDA events on each
- * call's stream as trtexec reports them: host-to-device copy, GPU compute (enqueueV3) and
- * device-to-host copy, in milliseconds. Off unless started (a benchmark starts it): recording
- * events costs a little per call.
+ * The stage timing of one execution slot of the {@code tensorrt} backend: four points marked on
+ * the slot's CUDA stream (before the host-to-device copies, before {@code enqueueV3}, after it,
+ * after the device-to-host copies) and reported through {@link EngineTimings}, the hook {@code
+ * tftrt bench} reads, as host-to-device, GPU compute and device-to-host times, as trtexec splits
+ * them. Nothing is recorded unless someone listens when a call begins: events cost a little per
+ * call. The events sit behind {@link Clock} (CUDA events on a GPU), so what is marked when and
+ * what is reported is decided here and tested without CUDA. One slot serves one call at a time.
  */
-public final class StageTimes {
-  private static volatile StageTimes active;
+final class StageTimes {
+  static final int BEFORE_H2D = 0;
+  static final int BEFORE_COMPUTE = 1;
+  static final int AFTER_COMPUTE = 2;
+  static final int AFTER_D2H = 3;
+  static final int POINTS = 4;
 
-  /** One call's times in milliseconds. */
-  public record Call(double hostToDevice, double compute, double deviceToHost) {}
+  /** Points on a stream: CUDA events recorded on it, read once the stream has synchronised. */
+  interface Clock {
+    void mark(int point);
 
-  private final List<Call> calls = new ArrayList<>();
+    /** Milliseconds from one marked point to another (cudaEventElapsedTime). */
+    double elapsedMs(int from, int to);
 
-  private StageTimes() {}
-
-  /** Starts collecting (replacing any collection under way) and returns the collector. */
-  public static StageTimes start() {
-    StageTimes t = new StageTimes();
-    active = t;
-    return t;
+    void close();
   }
 
-  /** Stops collecting; the collector keeps what it has. */
-  public static void stop() {
-    active = null;
+  private final Supplier<Clock> make;
+  private Clock clock; // made on the slot's first timed call, then reused
+
+  StageTimes(Supplier<Clock> make) {
+    this.make = make;
   }
 
-  static StageTimes active() {
-    return active;
+  /** Starts a call: whether it is timed (a listener is installed); if so, marks the first point. */
+  boolean begin() {
+    if (!EngineTimings.active()) return false;
+    if (clock == null) clock = make.get();
+    clock.mark(BEFORE_H2D);
+    return true;
   }
 
-  synchronized void add(double h2d, double compute, double d2h) {
-    calls.add(new Call(h2d, compute, d2h));
+  void mark(boolean timed, int point) {
+    if (timed) clock.mark(point);
   }
 
-  public synchronized List<Call> calls() {
-    return List.copyOf(calls);
+  /** After the stream has synchronised: reports a timed call's three stages. */
+  void report(boolean timed) {
+    if (!timed) return;
+    EngineTimings.report(nanos(clock.elapsedMs(BEFORE_H2D, BEFORE_COMPUTE)),
+        nanos(clock.elapsedMs(BEFORE_COMPUTE, AFTER_COMPUTE)), nanos(clock.elapsedMs(AFTER_COMPUTE, AFTER_D2H)));
+  }
+
+  /** Milliseconds as nanoseconds; nothing for a value that is no time (negative, NaN). */
+  static long nanos(double ms) {
+    return ms > 0 && Double.isFinite(ms) ? Math.round(ms * 1e6) : 0;
+  }
+
+  /** Whether a clock was ever made (events exist to free). */
+  boolean hasClock() {
+    return clock != null;
+  }
+
+  void close() {
+    if (clock != null) clock.close();
+    clock = null;
   }
 }

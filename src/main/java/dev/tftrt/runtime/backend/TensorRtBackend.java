@@ -22,6 +22,7 @@ import dev.tftrt.build.EngineBuilder;
 import dev.tftrt.build.EngineProvider;
 import dev.tftrt.build.GpuDetection;
 import dev.tftrt.build.GpuInfo;
+import dev.tftrt.build.ListedPlans;
 import dev.tftrt.build.OnnxInputs;
 import dev.tftrt.build.ShapeRange;
 import dev.tftrt.build.ShapeRanges;
@@ -83,26 +84,44 @@ public final class TensorRtBackend implements EngineBackend {
    * time off, a missing plan is one sentence saying which part of the key differs.
    */
   public static EngineBackend create(EngineNode node, Path modelDir) {
+    return create(node, modelDir, null);
+  }
+
+  /**
+   * As {@link #create(EngineNode, Path)}; {@code allowBuildAtRuntime} (a load option; null: the
+   * process's {@link TensorRtSettings}) says whether a plan no cache holds may be built now. The
+   * plans the model's manifest lists ({@link ListedPlans}) are searched first.
+   */
+  public static EngineBackend create(EngineNode node, Path modelDir, Boolean allowBuildAtRuntime) {
     GpuInfo gpu = GpuDetection.detect();
     if (!gpu.usable()) {
       throw new TftrtException("engine node '" + node.name() + "' asks for the tensorrt backend, but "
           + gpu.problem());
     }
     TensorRtSettings s = TensorRtSettings.current();
+    boolean vc = s.options().versionCompatible();
+    EngineProvider provider = EngineProvider.onGpu(gpu, s.options(), s.caches(modelDir), ListedPlans.of(modelDir),
+        s.progressBar());
+    byte[] plan = planAtLoad(node, provider, s.allowBuild(allowBuildAtRuntime));
+    return plan != null ? new TensorRtBackend(node, plan, vc) : new Lazy(node, provider, vc);
+  }
+
+  /**
+   * The plan to load now: listed or cached, else built now when every input's profile is known
+   * and building is allowed; null: built on the first call (building allowed, a profile only a
+   * run can tell). With building off, a missing plan is one sentence saying which part of the
+   * key differs. Needs no GPU given the provider, so the choice is tested on a CPU.
+   */
+  static byte[] planAtLoad(EngineNode node, EngineProvider provider, boolean allowBuild) {
     byte[] onnx = node.onnx().toByteArray();
     if (onnx.length == 0) {
       throw new TftrtException("engine node '" + node.name() + "' carries no ONNX model, so no TensorRT engine can be built for it.");
     }
-    boolean vc = s.options().versionCompatible();
-    EngineProvider provider = EngineProvider.onGpu(gpu, s.options(), s.caches(modelDir), s.progressBar());
     EngineProvider.Request req = new EngineProvider.Request(node.name(), onnx, node.precision(), Map.of());
     EngineProvider.Provided cached = provider.cached(req);
-    if (cached != null) return new TensorRtBackend(node, cached.plan(), vc);
-    boolean allow = s.options().allowBuildAtRuntime();
-    if (!allow || provider.profileKnown(req)) {
-      return new TensorRtBackend(node, provider.provide(req, allow).plan(), vc);
-    }
-    return new Lazy(node, provider, vc);
+    if (cached != null) return cached.plan();
+    if (!allowBuild || provider.profileKnown(req)) return provider.provide(req, allowBuild).plan();
+    return null;
   }
 
   /** Builds on the first call, with that call's input shapes as the profile. */
@@ -244,7 +263,7 @@ public final class TensorRtBackend implements EngineBackend {
     final long[] deviceBytes;
     final Pointer[] host;
     final long[] hostBytes;
-    CUevent_st[] events; // only while stage timing is on
+    final StageTimes times = new StageTimes(() -> new CudaEvents(stream)); // events only once timed
 
     Slot() {
       int n = inputNames.length + outputNames.length;
@@ -299,8 +318,7 @@ public final class TensorRtBackend implements EngineBackend {
         deviceBytes[i] = hostBytes[i] = 0;
       }
       if (!contextMem.isNull()) cudaFree(contextMem);
-      if (events != null) for (CUevent_st ev : events) cudaEventDestroy(ev);
-      events = null;
+      times.close();
       if (!stream.isNull()) cudaStreamDestroy(stream);
     }
   }
@@ -341,28 +359,24 @@ public final class TensorRtBackend implements EngineBackend {
     if (call.numInputs() != nIn) {
       throw new IllegalStateException("the call has " + call.numInputs() + " inputs, the engine " + nIn);
     }
-    for (int i = 0; i < nIn; i++) {
-      long[] shape = call.inputShape(i);
-      if (!ranges[i].contains(shape)) {
-        throw new TftrtException("engine node '" + node.name() + "' input " + i + " ('" + inputNames[i] + "') has the shape "
-            + EngineNode.describeShape(shape) + ", outside its TensorRT engine's profile " + ranges[i].canonical()
-            + "; rebuild the engine with a --shape-range that covers it.");
-      }
-    }
+    for (int i = 0; i < nIn; i++) checkProfile(node.name(), i, inputNames[i], ranges[i], call.inputShape(i));
     Slot s = acquire();
     boolean healthy = false;
     try {
-      StageTimes times = StageTimes.active();
-      if (times != null && s.events == null) s.events = events();
-      if (times != null) Cuda.check(cudaEventRecord(s.events[0], s.stream), "cudaEventRecord");
+      // Host staging first, so the host-to-device time is the copies' alone, not our memcpy too.
+      long[] inBytes = new long[nIn];
       for (int i = 0; i < nIn; i++) {
         ByteBuffer in = call.input(i);
-        long bytes = in.remaining();
+        inBytes[i] = in.remaining();
         if (!s.context.setInputShape(inputNames[i], EngineBuilder.dims64(call.inputShape(i)))) {
           throw new IllegalStateException("TensorRT refuses the shape " + EngineNode.describeShape(call.inputShape(i))
               + " for input '" + inputNames[i] + "'" + lastError());
         }
-        s.host(i, bytes).put(in);
+        s.host(i, in.remaining()).put(in);
+      }
+      boolean timed = s.times.begin();
+      for (int i = 0; i < nIn; i++) {
+        long bytes = inBytes[i];
         Pointer d = s.device(i, bytes);
         Cuda.check(cudaMemcpyAsync(d, s.host[i], bytes, cudaMemcpyHostToDevice, s.stream), "cudaMemcpyAsync to the GPU");
         if (!s.context.setTensorAddress(inputNames[i], d)) throw new IllegalStateException("setTensorAddress failed" + lastError());
@@ -371,35 +385,26 @@ public final class TensorRtBackend implements EngineBackend {
       long[] outBytes = new long[outputNames.length];
       for (int o = 0; o < outputNames.length; o++) {
         long[] shape = dims(s.context.getTensorShape(outputNames[o]));
-        long n = 1;
-        for (long d : shape) {
-          if (d < 0) {
-            throw new TftrtException("engine node '" + node.name() + "' output '" + outputNames[o] + "' has a shape that depends "
-                + "on the input values, which the tensorrt backend does not support; use --backend onnxruntime.");
-          }
-          n *= d;
-        }
         outShapes[o] = shape;
-        outBytes[o] = n * outputElementBytes[o];
+        outBytes[o] = outputBytes(node.name(), outputNames[o], shape, outputElementBytes[o]);
         Pointer d = s.device(nIn + o, outBytes[o]);
         if (!s.context.setTensorAddress(outputNames[o], d)) throw new IllegalStateException("setTensorAddress failed" + lastError());
       }
-      if (times != null) Cuda.check(cudaEventRecord(s.events[1], s.stream), "cudaEventRecord");
+      s.times.mark(timed, StageTimes.BEFORE_COMPUTE);
       if (!s.context.enqueueV3(s.stream)) throw new IllegalStateException("TensorRT's enqueueV3 failed" + lastError());
-      if (times != null) Cuda.check(cudaEventRecord(s.events[2], s.stream), "cudaEventRecord");
+      s.times.mark(timed, StageTimes.AFTER_COMPUTE);
       for (int o = 0; o < outputNames.length; o++) {
         s.host(nIn + o, outBytes[o]);
         Cuda.check(cudaMemcpyAsync(s.host[nIn + o], s.device[nIn + o], outBytes[o], cudaMemcpyDeviceToHost, s.stream),
             "cudaMemcpyAsync from the GPU");
       }
-      if (times != null) Cuda.check(cudaEventRecord(s.events[3], s.stream), "cudaEventRecord");
+      s.times.mark(timed, StageTimes.AFTER_D2H);
       Cuda.check(cudaStreamSynchronize(s.stream), "running the TensorRT engine (cudaStreamSynchronize)");
       for (int o = 0; o < outputNames.length; o++) {
         ByteBuffer out = call.allocateOutput(o, outShapes[o]);
         out.put(s.host(nIn + o, outBytes[o]));
       }
-      if (times != null) times.add(elapsed(s.events[0], s.events[1]), elapsed(s.events[1], s.events[2]),
-          elapsed(s.events[2], s.events[3]));
+      s.times.report(timed); // the events are complete: the stream has synchronised
       healthy = true;
     } finally {
       if (!healthy) cudaStreamSynchronize(s.stream); // no copy may still target buffers we reuse or free
@@ -407,19 +412,70 @@ public final class TensorRtBackend implements EngineBackend {
     }
   }
 
-  private static CUevent_st[] events() {
-    CUevent_st[] ev = new CUevent_st[4];
-    for (int i = 0; i < ev.length; i++) {
-      ev[i] = new CUevent_st();
-      Cuda.check(cudaEventCreate(ev[i]), "cudaEventCreate");
+  /** Refuses, in one sentence, a call whose input shape is outside the engine's profile. */
+  static void checkProfile(String node, int i, String input, ShapeRange range, long[] shape) {
+    if (!range.contains(shape)) {
+      throw new TftrtException("engine node '" + node + "' input " + i + " ('" + input + "') has the shape "
+          + EngineNode.describeShape(shape) + ", outside its TensorRT engine's profile " + range.canonical()
+          + "; rebuild the engine with a --shape-range that covers it.");
     }
-    return ev;
   }
 
-  private static double elapsed(CUevent_st a, CUevent_st b) {
-    float[] ms = {0};
-    Cuda.check(cudaEventElapsedTime(ms, a, b), "cudaEventElapsedTime");
-    return ms[0];
+  /**
+   * The bytes of an output of the shape the context resolved; one sentence where a dimension is
+   * still unknown (-1: the shape depends on the input values, which would need an output
+   * allocator, a callback the preset does not let Java implement, TENSORRT.md section 2).
+   */
+  static long outputBytes(String node, String output, long[] shape, int elementBytes) {
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new TftrtException("engine node '" + node + "' output '" + output + "' has a shape that depends "
+            + "on the input values, which the tensorrt backend does not support; use --backend onnxruntime.");
+      }
+      n = Math.multiplyExact(n, d);
+    }
+    return Math.multiplyExact(n, (long) elementBytes);
+  }
+
+  /** The four stage points of a slot as CUDA events on its stream (created with timing, the default flags). */
+  private static final class CudaEvents implements StageTimes.Clock {
+    private final CUstream_st stream;
+    private final CUevent_st[] events = new CUevent_st[StageTimes.POINTS];
+
+    CudaEvents(CUstream_st stream) {
+      this.stream = stream;
+      try {
+        for (int i = 0; i < events.length; i++) {
+          CUevent_st e = new CUevent_st();
+          Cuda.check(cudaEventCreate(e), "cudaEventCreate"); // @ByPtrPtr: the event is stored into e
+          events[i] = e;
+        }
+      } catch (RuntimeException ex) {
+        close();
+        throw ex;
+      }
+    }
+
+    @Override
+    public void mark(int point) {
+      Cuda.check(cudaEventRecord(events[point], stream), "cudaEventRecord");
+    }
+
+    @Override
+    public double elapsedMs(int from, int to) {
+      float[] ms = {0};
+      Cuda.check(cudaEventElapsedTime(ms, events[from], events[to]), "cudaEventElapsedTime");
+      return ms[0];
+    }
+
+    @Override
+    public void close() {
+      for (int i = 0; i < events.length; i++) {
+        if (events[i] != null && !events[i].isNull()) cudaEventDestroy(events[i]);
+        events[i] = null;
+      }
+    }
   }
 
   private static String lastError() {

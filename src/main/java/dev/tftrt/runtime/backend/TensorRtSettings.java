@@ -32,6 +32,11 @@ public record TensorRtSettings(Path engineCache, BuildOptions options, boolean p
     current = Objects.requireNonNull(s);
   }
 
+  /** Whether a missing engine is built at load: {@code override} (a load option) when given, else these options'. */
+  public boolean allowBuild(Boolean override) {
+    return override != null ? override : options.allowBuildAtRuntime();
+  }
+
   /** The caches to search for a model in {@code modelDir} (null: none): the user cache first, where builds go. */
   public List<EngineCache> caches(Path modelDir) {
     List<EngineCache> r = new ArrayList<>();
