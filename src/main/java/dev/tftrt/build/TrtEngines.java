@@ -100,7 +100,8 @@ public final class TrtEngines {
       }
       if (e == null || e.isNull()) {
         throw new TftrtException("TensorRT cannot deserialize the engine plan (SHA-256 " + sha + ")"
-            + lastError() + "; delete it from the engine cache to rebuild it.");
+            + lastError() + "; build it again (tftrt build on the converted model, or delete it from the engine cache"
+            + " it came from).");
       }
       l = new Loaded(sha, e);
       BY_SHA.put(sha, l);
