@@ -161,7 +161,8 @@ public final class EngineProvider {
     BuildProgress bar = progress == null ? null : progress.apply(r.name());
     EngineBuilder.Built b;
     try {
-      b = build.build(r.name(), r.onnx(), profile, options, gpu, bar == null ? null : bar::message);
+      // 8-bit weights TensorRT refuses become floats for the build (see TrtWeights)
+      b = build.build(r.name(), TrtWeights.forTensorRt(r.onnx()), profile, options, gpu, bar == null ? null : bar::message);
       if (bar != null) bar.done();
     } finally {
       if (bar != null) bar.close();

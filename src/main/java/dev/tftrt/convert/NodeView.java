@@ -75,6 +75,27 @@ public final class NodeView {
     return constant(i).isPresent();
   }
 
+  /**
+   * The Dequantize node producing input i (possibly behind Identity) when its data inputs are
+   * all constants: an 8-bit weight that converters may keep 8-bit. Else empty.
+   */
+  public Optional<NodeView> dequantized(int i) {
+    String t = inputs.get(i);
+    for (int depth = 0; depth <= 32; depth++) {
+      NodeDef p = graph.node(TensorNames.node(t));
+      if (p == null) return Optional.empty();
+      if (TfGraph.PASS_THROUGH.contains(p.getOp()) && p.getInputCount() > 0 && !TensorNames.isControl(p.getInput(0))) {
+        t = TensorNames.canonical(p.getInput(0));
+        continue;
+      }
+      if (!p.getOp().equals("Dequantize") || TensorNames.index(t) != 0) return Optional.empty();
+      NodeView v = new NodeView(p, graph);
+      for (int k = 0; k < v.numInputs(); k++) if (!v.isConstant(k)) return Optional.empty();
+      return v.numInputs() == 3 ? Optional.of(v) : Optional.empty();
+    }
+    return Optional.empty();
+  }
+
   /** Input i's constant value as longs; throws if it is not constant (validate first). */
   public long[] constantLongs(int i) {
     return HostArrays.toLongs(constant(i).orElseThrow(

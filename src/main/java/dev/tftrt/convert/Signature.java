@@ -17,8 +17,12 @@ import org.tensorflow.proto.DataType;
  * generically before a converter's own checks, and readable by the segmenter and reports.
  */
 public final class Signature {
-  /** A TENSOR input is any computed value; a WEIGHT input must be a Const in the graph. */
-  public enum Kind { TENSOR, WEIGHT }
+  /**
+   * A TENSOR input is any computed value; a WEIGHT input must be a Const in the graph; a
+   * DEQUANTIZED_WEIGHT input may also be 8-bit Consts behind a Dequantize, which the converter
+   * keeps 8-bit (as TF-TRT's converters take a filter tensor in explicit-precision networks).
+   */
+  public enum Kind { TENSOR, WEIGHT, DEQUANTIZED_WEIGHT }
 
   /**
    * One declared input. A variadic input (at most one per signature) takes as many actual
@@ -100,6 +104,10 @@ public final class Signature {
         return Optional.of("its input '" + in.name() + "' must be a constant, and "
             + node.input(i) + " is computed.");
       }
+      if (in != null && in.kind() == Kind.DEQUANTIZED_WEIGHT && !node.isConstant(i) && node.dequantized(i).isEmpty()) {
+        return Optional.of("its input '" + in.name() + "' must be a constant or a Dequantize of constants, and "
+            + node.input(i) + " is computed.");
+      }
     }
     return Optional.empty();
   }
@@ -122,6 +130,12 @@ public final class Signature {
 
     public Builder weight(String name) {
       inputs.add(new Input(name, Kind.WEIGHT, false, false));
+      return this;
+    }
+
+    /** A weight that may be 8-bit constants behind a Dequantize (see {@link Kind#DEQUANTIZED_WEIGHT}). */
+    public Builder dequantizedWeight(String name) {
+      inputs.add(new Input(name, Kind.DEQUANTIZED_WEIGHT, false, false));
       return this;
     }
 

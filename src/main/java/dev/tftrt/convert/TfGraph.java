@@ -22,7 +22,7 @@ import org.tensorflow.proto.NodeDef;
  */
 public final class TfGraph {
   /** Ops that pass their input through unchanged, looked through when resolving constants. */
-  private static final java.util.Set<String> PASS_THROUGH = java.util.Set.of("Identity", "Snapshot", "StopGradient");
+  static final java.util.Set<String> PASS_THROUGH = java.util.Set.of("Identity", "Snapshot", "StopGradient");
 
   private final GraphDef graphDef;
   private final Map<String, NodeDef> nodes = new LinkedHashMap<>();

@@ -28,14 +28,6 @@ class CorpusTest {
    */
   static final double SIZE_RATIO = 1.3;
   static final long TEXT_ALLOWANCE = 64 << 10;
-  /**
-   * Known exceptions, with their own (still checked) bound and why. The quantized MobileNet keeps
-   * two weights in 8 bits behind Dequantize (MIN_FIRST); constant folding turns them into float32
-   * constants because the Conv2D converter takes only constant filters, so its ONNX holds them in
-   * four times the bytes (2.0x). Keeping them 8-bit needs converters that take dequantized weights.
-   */
-  static final Map<String, Double> OVER_RATIO = Map.of("mobilenet v1 0.25 (quantized weights)", 2.1);
-
   @TempDir Path tmp;
 
   @TestFactory
@@ -54,7 +46,7 @@ class CorpusTest {
         if (e.why().isEmpty()) assertEquals(0, r.leftInTf(), e.name() + ": nodes left in TensorFlow, and the corpus does not say why");
         System.out.printf("corpus size: %s: folder %d bytes (%d of them manifest and reports), frozen graph %d bytes: %.2fx%n",
             e.name(), r.folderBytes(), r.textBytes(), r.frozenBytes(), (double) r.folderBytes() / r.frozenBytes());
-        assertTrue(r.folderBytes() <= OVER_RATIO.getOrDefault(e.name(), SIZE_RATIO) * r.frozenBytes() + TEXT_ALLOWANCE, e.name() + ": the converted folder is "
+        assertTrue(r.folderBytes() <= SIZE_RATIO * r.frozenBytes() + TEXT_ALLOWANCE, e.name() + ": the converted folder is "
             + r.folderBytes() + " bytes for a frozen graph of " + r.frozenBytes());
         assertTrue(r.textBytes() <= TEXT_ALLOWANCE, e.name() + ": manifest and reports take " + r.textBytes() + " bytes");
       }));

@@ -190,4 +190,42 @@ class ConstantFoldingPassTest {
     assertEquals("Square", Graphs.node(opt, "sq").getOp(), "folding would drop the wait on the Assert");
     assertTrue(Graphs.has(opt, "check"));
   }
+
+  /** A quantize_weights graph: x -> Conv2D(Dequantize(quint8 filter)); the same weights also added. */
+  private static GraphDef dequantizedFilter(boolean alsoAdded) {
+    try (dev.tftrt.convert.TfBuilder b = new dev.tftrt.convert.TfBuilder()) {
+      var x = b.placeholder("x", org.tensorflow.proto.DataType.DT_FLOAT, 1, 4, 4, 2);
+      byte[] levels = new byte[2 * 2 * 2 * 2];
+      for (int i = 0; i < levels.length; i++) levels[i] = (byte) (i * 37);
+      var q = b.quantizedConst("q", org.tensorflow.proto.DataType.DT_QUINT8, new long[] {2, 2, 2, 2}, levels);
+      var w = b.op("Dequantize").name("w").in(q, b.floats(new long[0], -1f), b.floats(new long[0], 2f))
+          .attr("T", org.tensorflow.proto.DataType.DT_QUINT8).attr("mode", "MIN_FIRST").out();
+      var y = b.op("Conv2D").name("conv").in(x, w).attr("T", org.tensorflow.proto.DataType.DT_FLOAT)
+          .attr("strides", new long[] {1, 1, 1, 1}).attr("padding", "VALID").out();
+      if (alsoAdded) {
+        var s = b.op("Sum").in(w, b.ints(0, 1, 2, 3)).attr("T", org.tensorflow.proto.DataType.DT_FLOAT).out();
+        b.op("Add").name("out").in(y, s).attr("T", org.tensorflow.proto.DataType.DT_FLOAT).build();
+      } else {
+        b.op("Identity").name("out").in(y).attr("T", org.tensorflow.proto.DataType.DT_FLOAT).build();
+      }
+      return b.graphDef();
+    }
+  }
+
+  @Test
+  void aDequantizedFilterStays8BitForTheConverter() {
+    GraphDef g = dequantizedFilter(false);
+    PassContext ctx = PassContext.of(List.of("x"), List.of("out"));
+    GraphDef opt = new ConstantFoldingPass().apply(g, ctx);
+    assertEquals("Dequantize", Graphs.node(opt, "w").getOp(), "a float32 filter would take four times the bytes");
+    assertEquals("Const", Graphs.node(opt, "q").getOp());
+    assertEquals(1, ctx.count(ConstantFoldingPass.NAME, "kept_8bit"));
+    Graphs.assertSameOutputs(g, opt, Map.of("x", Graphs.randomFloats(5, 1, 4, 4, 2)), List.of("out"), 0, 0);
+  }
+
+  @Test
+  void aDequantizeAnythingElseReadsFolds() {
+    GraphDef opt = new ConstantFoldingPass().apply(dequantizedFilter(true), PassContext.of(List.of("x"), List.of("out")));
+    assertEquals("Const", Graphs.node(opt, "w").getOp(), "the Sum needs the floats: folded as before");
+  }
 }

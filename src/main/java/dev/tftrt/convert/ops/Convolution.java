@@ -9,16 +9,18 @@ import dev.tftrt.graph.TensorInfo;
 import dev.tftrt.tensor.HostTensor;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
- * Conv2D, Conv3D and DepthwiseConv2dNative. Filters are constants, re-laid out once at
- * conversion time (HWIO -> OIHW); channels-last inputs are transposed around the ONNX Conv.
+ * Conv2D, Conv3D and DepthwiseConv2dNative. Filters are constants, or 8-bit constants behind a
+ * Dequantize (kept 8-bit: see {@link Weights}), re-laid out once at conversion time (HWIO ->
+ * OIHW); channels-last inputs are transposed around the ONNX Conv.
  * SAME padding becomes explicit pads when the spatial size is known, else auto_pad SAME_UPPER
  * (both put the odd pixel at the end, as TensorFlow does).
  */
 public final class Convolution extends BaseConverter {
   public Convolution() {
-    Signature s = Signature.builder().tensor("input").weight("filter").types("T", Signature.FLOATS).build();
+    Signature s = Signature.builder().tensor("input").dequantizedWeight("filter").types("T", Signature.FLOATS).build();
     register(s, "Conv2D", "Conv3D", "DepthwiseConv2dNative");
   }
 
@@ -33,7 +35,9 @@ public final class Convolution extends BaseConverter {
     Optional<String> layout = Layout.checkChannelsLastInput(n, sp);
     if (layout.isPresent()) return layout;
     TensorInfo in = n.inputInfo(0);
-    HostTensor f = n.constant(1).orElseThrow();
+    Optional<String> weight = Weights.check(n, 1);
+    if (weight.isPresent()) return weight;
+    HostTensor f = Weights.values(n, 1).orElseThrow();
     if (f.rank() != rank) return reject("its filter has rank " + f.rank() + ", not " + rank + ".");
     for (String a : new String[] {"strides", "dilations"}) {
       long[] v = n.attrInts(a, null);
@@ -75,22 +79,21 @@ public final class Convolution extends BaseConverter {
   public void convert(NodeView n, OnnxEmitter out) {
     int sp = spatial(n);
     int rank = sp + 2;
-    HostTensor f = n.constant(1).orElseThrow();
-    long[] fs = f.shape(); // [k..., in, out] (depthwise: [k..., C, M])
+    long[] fs = Weights.values(n, 1).orElseThrow().shape(); // [k..., in, out] (depthwise: [k..., C, M])
     long[] kernel = Arrays.copyOf(fs, sp);
     long group = 1;
-    HostTensor w;
+    UnaryOperator<HostTensor> oihw;
     if (n.op().startsWith("Depthwise")) {
       long c = fs[2];
       long m = fs[3];
-      w = HostArrays.reshape(HostArrays.transpose(f, 2, 3, 0, 1), c * m, 1, fs[0], fs[1]);
+      oihw = f -> HostArrays.reshape(HostArrays.transpose(f, 2, 3, 0, 1), c * m, 1, fs[0], fs[1]);
       group = c;
     } else {
       int[] perm = new int[rank];
       perm[0] = rank - 1;
       perm[1] = rank - 2;
       for (int i = 0; i < sp; i++) perm[2 + i] = i;
-      w = HostArrays.transpose(f, perm);
+      oihw = f -> HostArrays.transpose(f, perm);
       long cin = n.inputInfo(0).hasRank() ? n.inputInfo(0).dim(rank - 1) : -1;
       if (cin > 0) group = cin / fs[sp];
     }
@@ -100,7 +103,7 @@ public final class Convolution extends BaseConverter {
     String in = atrous.isPresent() ? out.input(atrous.get().s2b(), 0) : out.input(n, 0);
     if (atrous.isPresent()) dil = atrous.get().dilations();
     String x = Layout.nchw(out, in, rank);
-    OnnxEmitter.Node conv = out.node("Conv").in(x, out.constant(n.name() + "/filter", w))
+    OnnxEmitter.Node conv = out.node("Conv").in(x, Weights.emit(out, n, 1, n.name() + "/filter", oihw))
         .attr("kernel_shape", kernel).attr("strides", strides).attr("dilations", dil)
         .attr("group", group);
     if (atrous.isPresent()) conv.attr("pads", atrous.get().pads());

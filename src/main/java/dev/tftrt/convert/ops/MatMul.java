@@ -7,10 +7,12 @@ import dev.tftrt.convert.OnnxEmitter;
 import dev.tftrt.convert.Signature;
 import dev.tftrt.tensor.HostTensor;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * MatMul (transpose_a/b) and BatchMatMul/V2/V3 (adj_x/y; real types, so adjoint is transpose).
- * A transposed constant operand is transposed once at conversion time.
+ * A transposed constant operand is transposed once at conversion time; 8-bit constants behind a
+ * Dequantize stay 8-bit (see {@link Weights}).
  */
 public final class MatMul extends BaseConverter {
   public MatMul() {
@@ -33,7 +35,7 @@ public final class MatMul extends BaseConverter {
     for (int i = 0; i < 2; i++) {
       int r = n.inputRank(i);
       if (n.op().equals("MatMul") && r >= 0 && r != 2) return reject("input " + i + " has rank " + r + ", not 2.");
-      if (n.attrBool(flag(n, i), false) && r < 0 && !n.isConstant(i)) {
+      if (n.attrBool(flag(n, i), false) && r < 0 && Weights.values(n, i).isEmpty()) {
         return reject(flag(n, i) + " needs input " + i + "'s rank, and it is unknown.");
       }
     }
@@ -46,10 +48,12 @@ public final class MatMul extends BaseConverter {
     for (int i = 0; i < 2; i++) {
       boolean t = n.attrBool(flag(n, i), false);
       Optional<HostTensor> c = n.constant(i);
-      if (!t) {
+      // an untransposed dequantized weight is the Dequantize's own (8-bit) output
+      if (t && (c.isPresent() || Dequantize.of(n, i).isPresent())) {
+        UnaryOperator<HostTensor> layout = t ? w -> HostArrays.transpose(w, swapLast(w.rank())) : w -> w;
+        ab[i] = Weights.emit(out, n, i, n.name() + (t ? "/t" : "/w") + i, layout);
+      } else if (!t) {
         ab[i] = out.input(n, i);
-      } else if (c.isPresent()) {
-        ab[i] = out.constant(n.name() + "/t" + i, HostArrays.transpose(c.get(), swapLast(c.get().rank())));
       } else {
         int[] p = swapLast(n.inputRank(i));
         long[] perm = new long[p.length];

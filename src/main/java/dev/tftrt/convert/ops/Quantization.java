@@ -20,10 +20,6 @@ import org.tensorflow.proto.DataType;
  *   <li>QuantizeAndDequantizeV2/V3/V4: symmetric (zero point 0) int8 or uint8; the scale is fixed
  *       by whichever of min and max is more constraining, and the other end is widened to match.
  *       The range must be given as constants, or the input itself must be constant.
- *   <li>Dequantize of constant quint8/qint8 weights (MIN_COMBINED, SCALED, MIN_FIRST):
- *       DequantizeLinear, plus an Add of min_range where MIN_COMBINED's offset is not an integer
- *       zero point; MIN_FIRST (graph_transforms' quantize_weights) is (q - lowest) * scale plus
- *       min_range rounded to a multiple of scale, as TensorFlow's kernel computes it.
  * </ul>
  * Values exactly halfway between two levels may round the other way (ONNX rounds half to even,
  * FakeQuant rounds half up); every other value is bit-for-bit the same level.
@@ -38,9 +34,6 @@ public final class Quantization extends BaseConverter {
     register(qdq, "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV4");
     register(Signature.builder().tensor("input").weight("input_min").weight("input_max").weight("num_bits")
         .types("T", Signature.FLOATS).build(), "QuantizeAndDequantizeV3");
-    // all tensors, so that a computed input gets its own reason before the ranges' (checked too)
-    register(Signature.builder().tensor("input").tensor("min_range").tensor("max_range")
-        .types("T", DataType.DT_QUINT8, DataType.DT_QINT8).build(), "Dequantize");
   }
 
   // ---- FakeQuant ----
@@ -130,26 +123,6 @@ public final class Quantization extends BaseConverter {
         }
         return ok();
       }
-      case "Dequantize": {
-        if (!n.isConstant(0)) {
-          return reject("its input " + n.input(0) + " is computed (by TensorFlow's 8-bit ops, which stay in TensorFlow);"
-              + " only dequantized constant weights convert.");
-        }
-        if (!n.isConstant(1) || !n.isConstant(2)) return reject("its min_range and max_range must be constants.");
-        String mode = n.attrString("mode", "MIN_COMBINED");
-        if (!mode.equals("MIN_COMBINED") && !mode.equals("SCALED") && !mode.equals("MIN_FIRST")) {
-          return reject("mode " + mode + " is not supported; MIN_COMBINED, SCALED and MIN_FIRST are.");
-        }
-        if (mode.equals("MIN_FIRST") && !(scalar(n, 1) < scalar(n, 2))) return reject("its range is empty (min_range equals max_range).");
-        if (n.attrInt("axis", -1) != -1) return reject("per-channel dequantization (axis " + n.attrInt("axis", -1) + ") is not supported.");
-        DataType dt = n.attrType("dtype");
-        if (dt != null && dt != DataType.DT_FLOAT) return reject("dtype must be float32.");
-        if (n.constant(1).orElseThrow().numElements() != 1 || n.constant(2).orElseThrow().numElements() != 1) {
-          return reject("min_range and max_range must be scalars.");
-        }
-        if (!(scalar(n, 1) <= scalar(n, 2))) return reject("min_range is above max_range.");
-        return ok();
-      }
       default: {
         long bits = n.op().equals("QuantizeAndDequantizeV3") ? n.constantLongs(3)[0] : n.attrInt("num_bits", 8);
         if (bits != 8) return reject("num_bits is " + bits + "; only 8 converts to INT8 Q/DQ.");
@@ -188,9 +161,6 @@ public final class Quantization extends BaseConverter {
       }
       case "FakeQuantWithMinMaxVarsPerChannel":
         perChannel(n, out, y);
-        break;
-      case "Dequantize":
-        dequantize(n, out, y);
         break;
       default: {
         float[] r = qdqRange(n);
@@ -266,41 +236,4 @@ public final class Quantization extends BaseConverter {
     String q = out.node("QuantizeLinear").in(x, s, z).emit();
     out.node("DequantizeLinear").in(q, s, z).out(y).emit();
   }
-
-  private static void dequantize(NodeView n, OnnxEmitter out, String y) {
-    boolean signed = n.attrType("T") == DataType.DT_QINT8;
-    float min = (float) scalar(n, 1);
-    float max = (float) scalar(n, 2);
-    String q = out.input(n, 0); // the constant, written as uint8/int8
-    float scale;
-    float zp = 0;
-    boolean addMin = false;
-    String mode = n.attrString("mode", "MIN_COMBINED");
-    if (mode.equals("MIN_FIRST")) {
-      // TensorFlow: range_scale = (max - min) * 256/255 / 256; result = round(min / range_scale)
-      // * range_scale + (q - lowest) * range_scale.
-      scale = (float) ((max - min) * (256.0 / 255.0) / 256.0);
-      if (signed) zp = -128;
-      min = (float) (Math.rint(min / scale) * scale); // std::round and rint differ only at exact halves
-      addMin = min != 0;
-    } else if (mode.equals("MIN_COMBINED")) {
-      scale = (max - min) / 255f;
-      if (signed) zp = -128;
-      addMin = min != 0;
-    } else if (!signed) {
-      scale = max / 255f;
-    } else {
-      float minExpected = n.attrBool("narrow_range", false) ? -127f : -128f;
-      scale = Math.max(min / minExpected, max / 127f);
-    }
-    String s = out.scalar(n.name() + "/scale", DataType.DT_FLOAT, scale);
-    String z = out.constant(n.name() + "/zero_point", HostTensor.scalarOf(signed ? DataType.DT_INT8 : DataType.DT_UINT8, zp));
-    if (!addMin) {
-      out.node("DequantizeLinear").in(q, s, z).out(y).emit();
-    } else {
-      String d = out.node("DequantizeLinear").in(q, s, z).emit();
-      out.node("Add").in(d, out.scalar(n.name() + "/min", DataType.DT_FLOAT, min)).out(y).emit();
-    }
-  }
-
 }

@@ -50,6 +50,7 @@ public final class StandardConverters {
         new Lrn(),
         new ConvTranspose(),
         new SpaceBatch(),
-        new Quantization());
+        new Quantization(),
+        new Dequantize());
   }
 }

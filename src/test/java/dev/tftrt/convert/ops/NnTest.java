@@ -236,7 +236,7 @@ class NnTest extends ConverterTest {
         .attr("T", F32).attr("strides", s(1, 1, 1, 1)).attr("dilations", s(1, 2, 2, 1)).attr("padding", "SAME").build();
     assertEquals("SAME padding with dilations needs the spatial input size, and it is unknown.",
         OnnxCheck.validate(b, "dilated").orElseThrow());
-    assertEquals("its input 'filter' must be a constant, and w:0 is computed.", OnnxCheck.validate(b, "computed").orElseThrow());
+    assertEquals("its input 'filter' must be a constant or a Dequantize of constants, and w:0 is computed.", OnnxCheck.validate(b, "computed").orElseThrow());
     assertEquals("data_format NCHW is not supported; only channels-last is.", OnnxCheck.validate(b, "nchw").orElseThrow());
     assertEquals("ksize [1, 1, 1, 3] pools over batch or channels, which ONNX cannot express.",
         OnnxCheck.validate(b, "chpool").orElseThrow());

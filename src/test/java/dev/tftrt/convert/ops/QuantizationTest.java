@@ -183,13 +183,4 @@ class QuantizationTest extends ConverterTest {
     OnnxCheck c = OnnxCheck.of(b).feed("x", rand.floats(2, 4)).outputs(java.util.Arrays.copyOf(outs, k)).tol(1e-5, 1e-5).run();
     assertEquals(k, c.count("DequantizeLinear"));
   }
-
-  @Test
-  void dequantizeRejections() {
-    TfBuilder b = new TfBuilder();
-    Output<?> q = b.quantizedConst("w", DataType.DT_QUINT8, s(2), new byte[] {1, 2});
-    b.op("Dequantize").name("first").in(q, b.floats(s(), 1f), b.floats(s(), 1f)).attr("T", DataType.DT_QUINT8)
-        .attr("mode", "MIN_FIRST").build();
-    assertEquals("its range is empty (min_range equals max_range).", OnnxCheck.validate(b, "first").orElseThrow());
-  }
 }
