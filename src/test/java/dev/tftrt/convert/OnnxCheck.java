@@ -41,11 +41,9 @@ public final class OnnxCheck {
   /** Op types converted in comparisons that passed, per test thread (see CoverageExtension). */
   static final ThreadLocal<Set<String>> CHECKED_OPS = ThreadLocal.withInitial(HashSet::new);
 
-  private static OrtEnvironment env;
-
-  public static synchronized OrtEnvironment env() {
-    if (env == null) env = OrtEnvironment.getEnvironment();
-    return env;
+  /** The process's one environment, made as tftrt makes it (a test that made its own first would refuse the pipeline's). */
+  public static OrtEnvironment env() {
+    return dev.tftrt.runtime.ort.Ort.environment();
   }
 
   private final TfBuilder builder;
