@@ -166,7 +166,9 @@ final class ConvertCommand implements Callable<Integer> {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
       check.warnIfUnverified(spec.commandLine().getErr(), r.verification(), out);
     } else {
-      pw.println("  verification against the original (inputs: " + check.describe() + "):");
+      String inputs = r.calibration() != null && r.calibration().heldOutRows() > 0
+          ? "the held-out calibration samples" : check.describe();
+      pw.println("  verification against the original (inputs: " + inputs + "):");
       Printing.diffs(pw, r.verification().diffs());
     }
     if (r.accuracy() != null) {

@@ -330,7 +330,7 @@ public final class ConvertJob {
       for (Segment s : plan.segments().segments()) {
         fp32.add(new SegmentCalibration.Target(unique(s.name(), taken), exporter.export(plan.graph(), s.inputs(), s.outputs())));
       }
-      Int8Calibrated calibrated = int8 == null ? null : int8.calibrate(plan, fp32);
+      Int8Calibrated calibrated = int8 == null ? null : int8.calibrate(plan, o.shapes(), fp32);
 
       List<Engine> engines = new ArrayList<>();
       List<Splicer.Replacement> replacements = new ArrayList<>();

@@ -45,7 +45,7 @@ record Int8Inputs(Int8Options options, CalibrationData data, List<TensorRanges> 
   }
 
   /** Ranges from the cache (each segment's own, or one sentence), or one calibration pass over the data. */
-  Int8Calibrated calibrate(Plan plan, List<SegmentCalibration.Target> targets) {
+  Int8Calibrated calibrate(Plan plan, java.util.Map<String, long[]> shapes, List<SegmentCalibration.Target> targets) {
     List<TensorRanges> ranges = new ArrayList<>();
     if (cache != null) {
       // The default calibrator accepts whichever one made the cache; one named must match it.
@@ -56,7 +56,7 @@ record Int8Inputs(Int8Options options, CalibrationData data, List<TensorRanges> 
       }
     }
     SegmentCalibration.Result r = data == null || targets.isEmpty() ? null
-        : SegmentCalibration.run(plan, targets, data, options, cache == null);
+        : SegmentCalibration.run(plan, shapes, targets, data, options, cache == null);
     if (cache == null) ranges = r == null ? List.of() : r.ranges();
     return new Int8Calibrated(options, ranges, r, data == null ? null : data.describe(), cache != null, writeCache);
   }

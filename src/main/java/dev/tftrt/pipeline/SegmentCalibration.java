@@ -10,6 +10,7 @@ import dev.tftrt.precision.calibrate.CalibrationData;
 import dev.tftrt.precision.calibrate.TensorRanges;
 import dev.tftrt.precision.int8.Int8Options;
 import dev.tftrt.precision.int8.Int8Rewrite;
+import dev.tftrt.runtime.Feeds;
 import dev.tftrt.runtime.TfRunner;
 import dev.tftrt.tensor.DTypes;
 import dev.tftrt.tensor.HostTensor;
@@ -48,7 +49,7 @@ final class SegmentCalibration {
 
   /** At most this many rows are held out, and at most this many bytes of model inputs. */
   static final int HOLDOUT_MAX_ROWS = 64;
-  static final long HOLDOUT_MAX_BYTES = 64L << 20;
+  static final long HOLDOUT_MAX_BYTES = 16L << 20;
   /** A fifth of the data is held out (up to the caps above); less than this many rows: none. */
   static final int HOLDOUT_FRACTION = 5;
 
@@ -74,9 +75,15 @@ final class SegmentCalibration {
   /**
    * @param calibrate false: only hold out rows (the ranges come from a cache)
    */
-  static Result run(Plan plan, List<Target> targets, CalibrationData data, Int8Options o, boolean calibrate) {
+  static Result run(Plan plan, Map<String, long[]> shapes, List<Target> targets, CalibrationData data, Int8Options o,
+      boolean calibrate) {
     long t0 = System.nanoTime();
-    List<TensorSpec> inputs = plan.frozen().inputs();
+    // the shapes given with --shape: what images are resized to, and what arrays must fit
+    List<TensorSpec> inputs = new ArrayList<>();
+    for (TensorSpec in : plan.frozen().inputs()) {
+      long[] s = Feeds.override(in, shapes);
+      inputs.add(s == null ? in : new TensorSpec(in.key(), in.tensor(), in.dtype(), Feeds.concreteShape(in, shapes)));
+    }
     for (TensorSpec in : inputs) {
       if (in.dtype() == DataType.DT_STRING) {
         throw new TftrtException("Input " + in.key() + " is a string tensor, which calibration data cannot feed.");

@@ -91,6 +91,11 @@ class ConvertInt8CliTest {
     assertEquals(String.format(Locale.ROOT, "%.4g", acc.get("maxRel").asDouble()), m.group(3), c.out());
     assertEquals(String.format(Locale.ROOT, "%.6f", acc.get("cosine").asDouble()), m.group(4), c.out());
 
+    Cli.Result inspect = Cli.run("inspect", out.toString());
+    assertEquals(0, inspect.code(), inspect.toString());
+    assertTrue(inspect.out().contains("| int8 | fed by DequantizeLinear"), inspect.out());
+    assertTrue(inspect.out().contains("## INT8 calibration"), inspect.out());
+
     // with the cache (now read) and the same data, the same engines come out byte for byte
     Path again = dir.resolve("int8-again");
     Cli.Result r2 = Cli.run("convert", model.toString(), "-o", again.toString(), "--precision", "int8",
@@ -126,6 +131,21 @@ class ConvertInt8CliTest {
     assertEquals(0, r2.code(), r2.toString());
     assertTrue(r2.out().contains("no held-out data"), r2.out());
     assertArrayEquals(payloads(dir.resolve("a1")), payloads(dir.resolve("a2")));
+  }
+
+  @Test
+  void anUnreadableImageIsOneSentenceAndNothingIsWritten() throws Exception {
+    Path images = Files.createDirectories(dir.resolve("images"));
+    Files.write(images.resolve("a.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3});
+    Path out = dir.resolve("img");
+    Path cache = dir.resolve("img.json");
+    Cli.Result r = Cli.run("convert", model.toString(), "-o", out.toString(), "--precision", "int8",
+        "--calibration-data", images.toString(), "--calibration-cache", cache.toString());
+    assertEquals(2, r.code(), r.toString());
+    assertEquals("tftrt: Calibration image " + images.resolve("a.png") + " is not a PNG or JPEG image that can be decoded.",
+        r.firstErrLine());
+    assertFalse(Files.exists(out));
+    assertFalse(Files.exists(cache));
   }
 
   @Test
