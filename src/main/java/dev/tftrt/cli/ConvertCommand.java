@@ -50,7 +50,8 @@ final class ConvertCommand implements Callable<Integer> {
   String calibrationCache;
 
   @Option(names = "--preprocess", paramLabel = "SPEC",
-      description = "With int8 and images: scale=1/255,mean=R:G:B,std=R:G:B,order=rgb|bgr,layout=nhwc|nchw|auto.")
+      description = "With int8 and images: KEY=VALUE pairs joined by commas, keys scale (e.g. 1/255), mean and std"
+          + " (one value or R:G:B), order (rgb or bgr) and layout (nhwc, nchw or auto).")
   String preprocess;
 
   @Option(names = "--int8-rest", paramLabel = "fp16|fp32",
