@@ -31,8 +31,32 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace OUTDIR if it exists and holds only a converted model (never an input of this run).")
   boolean overwrite;
 
-  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision: fp32 or fp16 (FP16 weights and casts in each engine's ONNX; int8 is not available yet).")
+  @Option(names = "--precision", defaultValue = "fp32", description = "Engine precision: fp32, fp16 (FP16 weights and casts in each engine's ONNX) or int8 (Q/DQ with"
+      + " scales calibrated on --calibration-data, the rest per --int8-rest).")
   String precision;
+
+  @Option(names = "--calibration-data", paramLabel = "PATH",
+      description = "With int8: a .npz of the model's inputs with a batch axis, a folder of .npy/.npz files, or a folder of"
+          + " PNG/JPEG images (see --preprocess). The last samples (a fifth, at most 64) are held out to measure accuracy.")
+  String calibrationData;
+
+  @Option(names = "--calibrator", paramLabel = "max|percentile[:P]|entropy|mse",
+      description = "With int8: how a histogram becomes a range (default: percentile:99.99).")
+  String calibrator;
+
+  @Option(names = "--calibration-cache", paramLabel = "FILE",
+      description = "With int8: read the ranges from FILE when it exists (it must be for these segments), else write them"
+          + " there after calibrating.")
+  String calibrationCache;
+
+  @Option(names = "--preprocess", paramLabel = "SPEC",
+      description = "With int8 and images: KEY=VALUE pairs joined by commas, keys scale (e.g. 1/255), mean and std"
+          + " (one value or R:G:B), order (rgb or bgr) and layout (nhwc, nchw or auto).")
+  String preprocess;
+
+  @Option(names = "--int8-rest", paramLabel = "fp16|fp32",
+      description = "With int8: the precision of the ops without Q/DQ (default: fp16).")
+  String int8Rest;
 
   @Option(names = "--keep-fp32", split = ",", paramLabel = "OPS_OR_NODES",
       description = "With fp16: ONNX op types (Resize), TensorFlow or ONNX node names, or tensor names kept in FP32.")
@@ -94,13 +118,23 @@ final class ConvertCommand implements Callable<Integer> {
       GpuInfo gpu = GpuDetection.detect();
       if (!gpu.usable()) throw new dev.tftrt.TftrtException("cannot build TensorRT engines (--build): " + gpu.problem());
     }
+    Precision p = Precision.parse(precision);
+    dev.tftrt.precision.int8.Int8Options int8 = null;
+    if (p == Precision.INT8) {
+      int8 = dev.tftrt.precision.int8.Int8Options.parse(calibrator, calibrationData, calibrationCache, preprocess, int8Rest);
+    } else {
+      String given = calibrationData != null ? "--calibration-data" : calibrator != null ? "--calibrator"
+          : calibrationCache != null ? "--calibration-cache" : preprocess != null ? "--preprocess"
+          : int8Rest != null ? "--int8-rest" : null;
+      if (given != null) throw new dev.tftrt.TftrtException(given + " is for --precision int8 only.");
+    }
     ConvertJob.Report r;
     try {
       r = ConvertJob.run(ConvertJob.builder(bind.apply(common.load(model)), out).shapes(common.shapes())
-          .segments(segments.options()).backend(backend()).precision(Precision.parse(precision)).opset(opset)
+          .segments(segments.options()).backend(backend()).precision(p).opset(opset)
           .verify(check.verify()).allowUnverified(check.allowUnverified).seed(check.seed).givenFor(check.given())
           .overwrite(overwrite).fallback(fallback).keepFrozen(keepFrozen)
-          .floats(new ConvertJob.FloatOptions(keepFp32, budget())).build());
+          .floats(new ConvertJob.FloatOptions(keepFp32, budget())).int8(int8).build());
     } catch (dev.tftrt.runtime.VerificationFailedException e) {
       Printing.diffs(pw, e.report().diffs());
       throw new Main.CheckFailedException(e.getMessage());
@@ -115,10 +149,17 @@ final class ConvertCommand implements Callable<Integer> {
           e.onnx().getGraph().getNodeCount(), e.transposes(), r.backends().getOrDefault(e.node().name(), backend().label()));
       if (e.precision().accuracy() != null) {
         pw.printf("    %s: nodes %s%n", e.node().precision(), e.precision().table().counts());
-        pw.printf("    estimated against its FP32 segment (FP16 emulated): lowest cosine %.6f%s%n",
+        pw.printf("    against %s: lowest cosine %.6f%s%n", e.precision().against(),
             dev.tftrt.precision.Accuracy.minCosine(e.precision().accuracy()),
             e.precision().reverted().isEmpty() ? "" : "; reverted to FP32: " + String.join(", ", e.precision().reverted()));
       }
+    }
+    if (r.calibration() != null) {
+      var c = r.calibration();
+      if (c.fromCache()) pw.println("  INT8 ranges read from " + c.options().calibrationCache());
+      else pw.printf("  INT8 calibration (%s): %d sample(s) in %.1f s%s%n", c.options().calibrator().label(),
+          c.calibratedRows(), c.millis() / 1e3, c.writeCache() == null ? "" : "; cache written to " + c.writeCache());
+      pw.println("  accuracy measured on " + c.heldOutText());
     }
     if (r.verification() == null) {
       pw.println("  verification: skipped (--no-verify)");
@@ -126,7 +167,9 @@ final class ConvertCommand implements Callable<Integer> {
       pw.println("  verification: not run: " + r.verification().skippedBecause());
       check.warnIfUnverified(spec.commandLine().getErr(), r.verification(), out);
     } else {
-      pw.println("  verification against the original (inputs: " + check.describe() + "):");
+      String inputs = r.calibration() != null && r.calibration().heldOutRows() > 0
+          ? "the held-out calibration samples" : check.describe();
+      pw.println("  verification against the original (inputs: " + inputs + "):");
       Printing.diffs(pw, r.verification().diffs());
     }
     if (r.accuracy() != null) {

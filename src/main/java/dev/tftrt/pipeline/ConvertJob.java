@@ -14,6 +14,10 @@ import dev.tftrt.model.TfModel;
 import dev.tftrt.precision.Accuracy;
 import dev.tftrt.precision.Precision;
 import dev.tftrt.precision.PrecisionStage;
+import dev.tftrt.precision.calibrate.CalibrationCache;
+import dev.tftrt.precision.calibrate.CalibrationData;
+import dev.tftrt.precision.calibrate.TensorRanges;
+import dev.tftrt.precision.int8.Int8Options;
 import dev.tftrt.runtime.ConvertedRunner;
 import dev.tftrt.runtime.ModelRunner;
 import dev.tftrt.runtime.TfRunner;
@@ -76,7 +80,7 @@ public final class ConvertJob {
       Segmenter.Options segments, Backend backend, Precision precision, int opset, boolean verify,
       boolean allowUnverified, long seed, Map<String, HostTensor> given,
       Function<ModelRunner, Map<String, HostTensor>> givenFor, boolean overwrite, String fallback,
-      boolean keepFrozen, FloatOptions floats) {
+      boolean keepFrozen, FloatOptions floats, Int8Options int8, Iterable<Map<String, HostTensor>> calibrationSamples) {
     public Options {
       java.util.Objects.requireNonNull(load, "load");
       java.util.Objects.requireNonNull(backend, "backend");
@@ -132,6 +136,8 @@ public final class ConvertJob {
       b.fallback = fallback;
       b.keepFrozen = keepFrozen;
       b.floats = floats;
+      b.int8 = int8;
+      b.calibrationSamples = calibrationSamples;
       return b;
     }
 
@@ -154,11 +160,12 @@ public final class ConvertJob {
     private String fallback = "none";
     private boolean keepFrozen;
     private FloatOptions floats = FloatOptions.NONE;
+    private Int8Options int8;
+    private Iterable<Map<String, HostTensor>> calibrationSamples;
 
     private Builder(LoadOptions load, Path out) {
       super(load, out);
     }
-
 
     public Builder segments(Segmenter.Options v) {
       segments = v;
@@ -181,12 +188,6 @@ public final class ConvertJob {
       return this;
     }
 
-
-
-
-
-
-
     /** "tensorflow": also store each engine's original segment, for the tensorflow backend; "none". */
     public Builder fallback(String v) {
       fallback = v;
@@ -205,9 +206,28 @@ public final class ConvertJob {
       return this;
     }
 
+    /**
+     * With {@code --precision int8}: the calibrator, the data or cache, preprocessing and the
+     * precision of the rest ({@link Int8Options#parse} reads the CLI's strings).
+     */
+    public Builder int8(Int8Options v) {
+      int8 = v;
+      return this;
+    }
+
+    /**
+     * Calibration samples made by the caller, for the model's inputs (by signature or tensor
+     * name, each with a batch axis first); used instead of {@link Int8Options#calibrationData}.
+     * Iterated once; the last rows are held out to measure accuracy.
+     */
+    public Builder calibrationSamples(Iterable<Map<String, HostTensor>> v) {
+      calibrationSamples = v;
+      return this;
+    }
+
     public Options build() {
       return new Options(load, out, shapes, segments, backend, precision, opset, verify, allowUnverified,
-          seed, Map.of(), given, overwrite, fallback, keepFrozen, floats);
+          seed, Map.of(), given, overwrite, fallback, keepFrozen, floats, int8, calibrationSamples);
     }
   }
 
@@ -236,18 +256,17 @@ public final class ConvertJob {
 
   public record Report(Plan plan, List<Engine> engines, GraphDef converted, List<TensorSpec> inputs,
       List<TensorSpec> outputs, Verification.Report verification, Map<String, String> backends,
-      long millis, List<Accuracy.Output> accuracy) {}
+      long millis, List<Accuracy.Output> accuracy, Int8Calibrated calibration) {}
 
   public static Report run(Options o) {
     if (o.fallback() == null || !List.of("none", "tensorflow").contains(o.fallback())) {
       throw new TftrtException("--fallback " + o.fallback() + " is not one of none, tensorflow.");
     }
     Precision precision = o.precision();
-    if (precision == Precision.INT8) {
-      throw new TftrtException("--precision int8 is not available yet: it needs calibration data"
-          + " and the calibration stage; use fp16 or fp32.");
-    }
+    // before the work: data that cannot be opened, or a missing cache, costs nothing
+    Int8Inputs int8 = precision == Precision.INT8 ? Int8Inputs.of(o) : null;
     checkTarget(o); // before the work, so a refusal costs nothing
+    if (int8 != null) int8.checkCacheTarget(o);
     long t0 = System.nanoTime();
     try (TfModel model = TfModel.load(o.load())) {
       Plan plan = Plan.make(model, o.shapes(), o.segments(), StandardConverters.registry(), o.opset());
@@ -255,12 +274,20 @@ public final class ConvertJob {
       Set<String> taken = new HashSet<>();
       for (NodeDef n : g.getNodeList()) taken.add(n.getName());
 
+      OnnxExporter exporter = new OnnxExporter(StandardConverters.registry()).opset(o.opset());
+      List<SegmentCalibration.Target> fp32 = new ArrayList<>();
+      for (Segment s : plan.segments().segments()) {
+        fp32.add(new SegmentCalibration.Target(unique(s.name(), taken), exporter.export(plan.graph(), s.inputs(), s.outputs())));
+      }
+      Int8Calibrated calibrated = int8 == null ? null : int8.calibrate(plan, o.shapes(), fp32);
+
       List<Engine> engines = new ArrayList<>();
       List<Splicer.Replacement> replacements = new ArrayList<>();
-      for (Segment s : plan.segments().segments()) {
-        Engine e = build(plan, s, unique(s.name(), taken), o);
+      List<Segment> segs = plan.segments().segments();
+      for (int i = 0; i < segs.size(); i++) {
+        Engine e = build(plan, segs.get(i), fp32.get(i), o, calibrated, i);
         engines.add(e);
-        replacements.add(new Splicer.Replacement(s, e.node().toNodeDef()));
+        replacements.add(new Splicer.Replacement(segs.get(i), e.node().toNodeDef()));
       }
       Splicer.Result spliced = Splicer.splice(g, replacements);
       List<TensorSpec> inputs = plan.frozen().inputs();
@@ -274,6 +301,8 @@ public final class ConvertJob {
       List<List<Accuracy.Output>> accuracy = new ArrayList<>();
       double rtol = precision == Precision.FP32 ? RTOL : RTOL_FP16;
       double atol = precision == Precision.FP32 ? ATOL : ATOL_FP16;
+      // INT8 is checked and measured on the held-out rows of the calibration data when there are any
+      List<Map<String, HostTensor>> heldOut = calibrated == null ? List.of() : calibrated.heldOut();
       Map<String, String> backends = new LinkedHashMap<>();
       checkTarget(o); // again: planning took a while
       AtomicFiles.writeFolder(o.out(), dir -> {
@@ -284,12 +313,19 @@ public final class ConvertJob {
               "the model converted for " + o.out()))) {
             backends.putAll(converted.model().backends());
             TfRunner original = TfRunner.borrowing(model);
-            verification[0] = Verification.run(original, converted,
-                o.givenInputs(original), o.shapes(), o.seed(), rtol, atol);
+            Map<String, HostTensor> given = heldOut.isEmpty() ? o.givenInputs(original) : heldOut.get(0);
+            if (precision == Precision.INT8 && given.isEmpty()) {
+              // ranges fit the calibration data: random inputs beyond them say nothing of the conversion
+              verification[0] = new Verification.Report(List.of(), "INT8 ranges fit the calibration data, not random"
+                  + " inputs, and no held-out data was given (give --calibration-data with the cache, or --input)", Map.of());
+            } else {
+              verification[0] = Verification.run(original, converted, given, o.shapes(), o.seed(), rtol, atol);
+            }
             if (precision != Precision.FP32 && verification[0].skippedBecause() == null) {
               // The decisions (top-1, per-pixel labels) on the same inputs, as compare measures them.
-              accuracy.add(Accuracy.measure(original, converted, List.of(verification[0].feeds())));
+              accuracy.add(Accuracy.measure(original, converted, heldOut.isEmpty() ? List.of(verification[0].feeds()) : heldOut));
               verification[0] = PrecisionReport.judgeDecisions(verification[0], accuracy.get(0));
+              if (precision == Precision.INT8) verification[0] = PrecisionReport.judgeInt8(verification[0]);
             }
           }
           if (verification[0].skippedBecause() == null && !verification[0].passed()) {
@@ -298,22 +334,32 @@ public final class ConvertJob {
           VerificationSkippedException.unlessAllowed(verification[0], "the converted model", o.out(), o.allowUnverified());
         }
         List<Accuracy.Output> measured = accuracy.isEmpty() ? null : accuracy.get(0);
+        String modelAgainst = "the original model in TensorFlow (FP32), on "
+            + (heldOut.isEmpty() ? "the verification inputs" : calibrated.heldOutText());
         Map<String, Object> report = report(o, plan, engines, verification[0], backends, rtol, atol);
-        PrecisionReport.addJson(report, engines, measured);
+        PrecisionReport.addJson(report, engines, measured, modelAgainst);
+        if (calibrated != null) report.put("calibration", calibrated.toJson());
         Files.write(dir.resolve("report.json"), ConvertedModel.json(report));
         Files.writeString(dir.resolve("report.md"), markdown(o, plan, engines, verification[0], backends, rtol, atol)
-            + PrecisionReport.markdown(engines, measured));
+            + (calibrated == null ? "" : calibrated.markdown())
+            + PrecisionReport.markdown(engines, measured, modelAgainst));
+        // last: a cache is written only with the conversion it came from
+        if (calibrated != null && calibrated.writeCache() != null) {
+          CalibrationCache.write(calibrated.writeCache(), calibrated.ranges());
+        }
       });
       return new Report(plan, engines, spliced.graph(), inputs, outputs, verification[0], backends,
-          (System.nanoTime() - t0) / 1_000_000, accuracy.isEmpty() ? null : accuracy.get(0));
+          (System.nanoTime() - t0) / 1_000_000, accuracy.isEmpty() ? null : accuracy.get(0), calibrated);
     }
   }
 
-  private static Engine build(Plan plan, Segment s, String name, Options o) {
-    OnnxExporter exporter = new OnnxExporter(StandardConverters.registry()).opset(o.opset());
-    ModelProto fp32 = exporter.export(plan.graph(), s.inputs(), s.outputs());
-    PrecisionStage.Report precision = PrecisionStage.run(fp32, o.precision(),
-        o.floats().keepFp32(), o.floats().accuracyBudget(), o.seed(), name);
+  private static Engine build(Plan plan, Segment s, SegmentCalibration.Target t, Options o, Int8Calibrated cal, int i) {
+    String name = t.engine();
+    ModelProto fp32 = t.fp32();
+    PrecisionStage.Report precision = cal == null
+        ? PrecisionStage.run(fp32, o.precision(), o.floats().keepFp32(), o.floats().accuracyBudget(), o.seed(), name)
+        : PrecisionStage.int8(fp32, cal.ranges().get(i), cal.options().rest(), o.floats().keepFp32(),
+            cal.heldOutOf(i), cal.heldOutText(), o.seed(), name);
     ModelProto onnx = precision.model();
     List<DataType> tin = new ArrayList<>();
     List<DataType> tout = new ArrayList<>();

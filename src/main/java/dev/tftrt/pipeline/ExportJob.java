@@ -84,13 +84,6 @@ public final class ExportJob {
       return this;
     }
 
-
-
-
-
-
-
-
     public Options build() {
       return new Options(load, out, opset, shapes, verify, seed, given, overwrite, allowUnverified);
     }

@@ -66,13 +66,6 @@ public final class FreezeJob {
       super(load, out);
     }
 
-
-
-
-
-
-
-
     public Options build() {
       return new Options(load, out, verify, seed, shapes, given, overwrite, allowUnverified);
     }

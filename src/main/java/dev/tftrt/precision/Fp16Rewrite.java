@@ -82,9 +82,13 @@ final class Fp16Rewrite {
     }
   }
 
+  /**
+   * Computes in FP16. Not an INT8 op: TensorRT fuses a DequantizeLinear into its consumer only
+   * when nothing stands between them, and with opset 17's FP32 scales a DequantizeLinear gives
+   * FP32, so the op it feeds reads FP32 (no Cast in between) and its output is cast after it.
+   */
   private boolean isHalf(NodeProto n) {
-    String p = rows.get(n).precision();
-    return p.equals("fp16") || p.equals("int8");
+    return rows.get(n).precision().equals("fp16");
   }
 
   private PrecisionTable.Row decide(NodeProto n) {
@@ -134,13 +138,43 @@ final class Fp16Rewrite {
         String v = n.getInput(i);
         if (!isFloat(v) || isConstant(v)) continue;
         NodeProto p = producer.get(v);
-        if (p == null || !isHalf(p)) return row(n, "fp32", "moves data that is FP32 here");
+        if (p == null || !(isHalf(p) || rows.get(p).precision().equals("int8"))) {
+          return row(n, "fp32", "moves data that is FP32 here");
+        }
       }
     }
     if (OpRules.QUANTIZABLE.contains(op) && n.getInputCount() > 0 && fromDequantize(n.getInput(0))) {
       return row(n, "int8", "fed by DequantizeLinear: TensorRT fuses it into an INT8 kernel");
     }
+    if (feedsOnlyQuantize(n)) return row(n, "fp32", "feeds only QuantizeLinear: FP32 so TensorRT fuses the Q into it");
     return row(n, "fp16", "");
+  }
+
+  /** Pointwise ops TensorRT folds into a quantized op's epilogue (bias, activation) before a Q. */
+  private static final Set<String> EPILOGUE = Set.of("Add", "Relu", "Clip", "Mul", "BatchNormalization");
+  private final Map<NodeProto, Boolean> feedsQuantize = new HashMap<>();
+
+  /**
+   * Every float output goes to QuantizeLinear nodes only, directly or through bias and
+   * activation ops that do the same: a cast anywhere on that path would stop TensorRT fusing
+   * the chain and the Q into one INT8 kernel.
+   */
+  private boolean feedsOnlyQuantize(NodeProto n) {
+    Boolean known = feedsQuantize.get(n);
+    if (known != null) return known;
+    boolean any = false;
+    boolean all = true;
+    for (String v : n.getOutputList()) {
+      if (!isFloat(v)) continue;
+      if (graphOutputs.contains(v)) all = false;
+      for (NodeProto c : consumers.getOrDefault(v, List.of())) {
+        any = true;
+        if (!c.getOpType().equals("QuantizeLinear") && !(EPILOGUE.contains(c.getOpType()) && feedsOnlyQuantize(c))) all = false;
+      }
+    }
+    boolean r = any && all;
+    feedsQuantize.put(n, r);
+    return r;
   }
 
   private boolean fromDequantize(String v) {

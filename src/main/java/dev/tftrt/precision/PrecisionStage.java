@@ -3,6 +3,9 @@ package dev.tftrt.precision;
 import dev.tftrt.TftrtException;
 import dev.tftrt.convert.onnx.ModelProto;
 import dev.tftrt.convert.onnx.OperatorSetIdProto;
+import dev.tftrt.precision.calibrate.TensorRanges;
+import dev.tftrt.precision.int8.Int8Options;
+import dev.tftrt.precision.int8.Int8Rewrite;
 import dev.tftrt.runtime.OnnxRunner;
 import dev.tftrt.tensor.HostTensor;
 import java.util.ArrayList;
@@ -54,7 +57,13 @@ public final class PrecisionStage {
    * {@code --accuracy-budget} reverted to FP32.
    */
   public record Report(ModelProto model, PrecisionTable table, List<Accuracy.Output> accuracy,
-      List<String> reverted, String accuracyNote) {}
+      List<String> reverted, String accuracyNote, String against) {
+    public Report(ModelProto model, PrecisionTable table, List<Accuracy.Output> accuracy, List<String> reverted,
+        String accuracyNote) {
+      this(model, table, accuracy, reverted, accuracyNote,
+          "the engine's FP32 segment, FP16 emulated (every FP16 value rounded), on seeded random inputs");
+    }
+  }
 
   /** Seeds of the accuracy samples: apart from the reference run's (seed, seed + 1). */
   static final long ACCURACY_SEED_OFFSET = 1000;
@@ -87,6 +96,59 @@ public final class PrecisionStage {
     return new Report(r.model(), r.table(), acc, reverted, null);
   }
 
+  /**
+   * INT8: Q/DQ with the calibrated ranges, then the rest in FP16 ({@code rest} fp16) or left in
+   * FP32. Its accuracy against the FP32 segment is measured on {@code samples} (the segment's
+   * inputs for data calibration did not see; {@code samplesAre} says what they are), or on two
+   * seeded random inputs when there are none. Q/DQ are real ops in ONNX Runtime, so the INT8 part
+   * is measured as it computes; an FP16 rest is emulated as for FP16.
+   */
+  public static Report int8(ModelProto fp32, TensorRanges ranges, Int8Options.Rest rest, Set<String> keepFp32,
+      List<Map<String, HostTensor>> samples, String samplesAre, long seed, String engine) {
+    ModelProto q = Int8Rewrite.apply(fp32, ranges);
+    Result r;
+    if (rest == Int8Options.Rest.FP16) {
+      // the reference run that finds FP16's range limits runs on real data when there is some
+      r = apply(q, Options.of(Precision.FP16).keepFp32(keepFp32).samples(samples, seed));
+    } else {
+      r = new Result(q, int8Table(q));
+    }
+    List<Map<String, HostTensor>> measured = new ArrayList<>(samples);
+    String against = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "")
+        + ", on " + samplesAre;
+    if (measured.isEmpty()) {
+      try (OnnxRunner ref = new OnnxRunner(fp32.toByteArray(), "the FP32 segment of " + engine)) {
+        for (int i = 0; i < ACCURACY_SAMPLES; i++) measured.add(ref.randomInputs(Map.of(), seed + ACCURACY_SEED_OFFSET + i));
+      }
+      against = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "") + ", on "
+          + ACCURACY_SAMPLES + " seeded random inputs (no held-out data)";
+    }
+    try {
+      return new Report(r.model(), r.table(), estimate(fp32, r.model(), measured), List.of(), null, against);
+    } catch (TftrtException e) {
+      return new Report(r.model(), r.table(), null, List.of(), "not measured: " + e.getMessage(), against);
+    }
+  }
+
+  /** The table of a Q/DQ model whose rest stays FP32: Q/DQ, the ops they feed (int8), the rest. */
+  static PrecisionTable int8Table(ModelProto q) {
+    Map<String, String> producer = new java.util.HashMap<>();
+    for (var n : q.getGraph().getNodeList()) for (String o : n.getOutputList()) producer.put(o, n.getOpType());
+    List<PrecisionTable.Row> rows = new ArrayList<>();
+    for (PrecisionTable.Row row : PrecisionTable.fp32(q).rows()) {
+      var n = q.getGraph().getNodeList().stream().filter(x -> x.getName().equals(row.node())).findFirst().orElseThrow();
+      if (OpRules.QDQ.contains(n.getOpType())) {
+        rows.add(row.with("q/dq", "Quantize/Dequantize arithmetic and scales stay FP32"));
+      } else if (OpRules.QUANTIZABLE.contains(n.getOpType()) && n.getInputCount() > 0
+          && "DequantizeLinear".equals(producer.get(n.getInput(0)))) {
+        rows.add(row.with("int8", "fed by DequantizeLinear: TensorRT fuses it into an INT8 kernel"));
+      } else {
+        rows.add(row.with(row.precision(), row.precision().equals("fp32") ? "--int8-rest fp32" : row.reason()));
+      }
+    }
+    return new PrecisionTable(rows, 0, 0, "");
+  }
+
   /** The FP16 model's estimated figures: its emulation (every FP16 value rounded) against FP32. */
   static List<Accuracy.Output> estimate(ModelProto fp32, ModelProto reduced, List<Map<String, HostTensor>> samples) {
     try (OnnxRunner a = new OnnxRunner(fp32.toByteArray(), "the FP32 segment");
@@ -102,8 +164,8 @@ public final class PrecisionStage {
       case FP16:
         return fp16(segment, o);
       default:
-        throw new TftrtException("--precision int8 needs calibration, which this version does not have yet;"
-            + " use fp16 or fp32.");
+        throw new TftrtException("--precision int8 needs calibrated ranges: use PrecisionStage.int8 with the"
+            + " ranges Int8Rewrite.calibrate measures (or convert --precision int8 --calibration-data PATH).");
     }
   }
 

@@ -476,14 +476,14 @@ class ConvertCliTest {
   }
 
   @Test
-  @DisplayName("convert --precision int8, an unknown precision, a bad budget: exit 2, one sentence, nothing written")
+  @DisplayName("convert --precision int8 without data, an unknown precision, a bad budget: exit 2, one sentence, nothing written")
   void convertRefusedPrecisions() {
     String[][] cases = {
         {"--precision", "int8"},
         {"--precision", "fp8"},
         {"--precision", "fp16", "--accuracy-budget", "1.5"}};
     String[] said = {
-        "tftrt: --precision int8 is not available yet: it needs calibration data and the calibration stage; use fp16 or fp32.\n",
+        "tftrt: --precision int8 needs --calibration-data PATH (or a --calibration-cache FILE written by an earlier run).\n",
         "tftrt: Unknown precision 'fp8': use one of fp32, fp16, int8.\n",
         "tftrt: --accuracy-budget 1.5 is not a cosine in (0, 1].\n"};
     for (int i = 0; i < cases.length; i++) {

@@ -155,7 +155,9 @@ class Fp16RewriteTest {
 
   /**
    * The INT8 interface: a Q/DQ graph (activations and weights quantized, the rest FP32) keeps its
-   * Q/DQ arithmetic and scales in FP32; the DQ outputs are cast to FP16 for the Conv.
+   * Q/DQ arithmetic and scales in FP32; the Conv reads the DQ outputs as they are (FP32: a Cast
+   * between a DequantizeLinear and its op stops TensorRT fusing them), and its output is cast
+   * to FP16 for the Relu.
    */
   @Test
   void quantizeDequantizeStayFp32AndTheirOutputsAreCastForFp16Compute() {
@@ -188,12 +190,14 @@ class Fp16RewriteTest {
     assertEquals(F, ty.get("xd"));
     assertEquals(F, ty.get("wd"));
     NodeProto conv = r.model().getGraph().getNodeList().stream().filter(n -> n.getName().equals("conv")).findFirst().orElseThrow();
-    for (int i = 0; i < 3; i++) assertEquals(H, ty.get(conv.getInput(i)), "Conv input " + i + " is FP16");
-    NodeProto castX = r.model().getGraph().getNodeList().stream()
-        .filter(n -> n.getOutputList().contains(conv.getInput(0))).findFirst().orElseThrow();
-    assertEquals("Cast", castX.getOpType());
-    assertEquals("xd", castX.getInput(0), "the DQ output is cast, the DQ itself unchanged");
-    assertEquals(H, init(r.model(), "b").getDataType());
+    for (int i = 0; i < 3; i++) assertEquals(F, ty.get(conv.getInput(i)), "Conv input " + i + " is FP32");
+    assertEquals(List.of("xd", "wd", "b"), conv.getInputList(), "the Conv reads the DQ outputs directly");
+    NodeProto relu = r.model().getGraph().getNodeList().stream().filter(n -> n.getName().equals("relu")).findFirst().orElseThrow();
+    NodeProto castC = r.model().getGraph().getNodeList().stream()
+        .filter(n -> n.getOutputList().contains(relu.getInput(0))).findFirst().orElseThrow();
+    assertEquals("Cast", castC.getOpType());
+    assertEquals("c", castC.getInput(0), "the Conv's output is cast for the FP16 Relu");
+    assertEquals(F, init(r.model(), "b").getDataType());
 
     HostTensor x = HostTensor.ofFloats(new long[] {1, 3, 6, 6}, rand(108, 3, 1f));
     try (OnnxRunner a = new OnnxRunner(in.toByteArray(), "fp32"); OnnxRunner b = new OnnxRunner(r.model().toByteArray(), "fp16")) {

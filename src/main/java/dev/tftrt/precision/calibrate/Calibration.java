@@ -78,6 +78,7 @@ public final class Calibration {
           Map<String, HostTensor> out = ort.run(feed);
           for (Map.Entry<String, Histogram> h : hist.entrySet()) {
             HostTensor v = out.get(h.getKey());
+            if (v == null) v = feed.get(h.getKey()); // a graph input is no output: its values are the feed
             if (v == null || v.dtype() != DataType.DT_FLOAT) continue;
             h.getValue().add(v.data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
           }
