@@ -63,7 +63,7 @@ final class ConvertCommand implements Callable<Integer> {
   java.util.Set<String> keepFp32 = new java.util.LinkedHashSet<>();
 
   @Option(names = "--accuracy-budget", paramLabel = "COSINE",
-      description = "With fp16: the lowest cosine each engine output may have against FP32 (e.g. 0.9999); the most sensitive nodes go back to FP32 until it holds.")
+      description = "With fp16 or int8: the lowest cosine each engine output may have against FP32 (e.g. 0.9999); the most sensitive nodes go up a precision until it holds.")
   Double accuracyBudget;
 
   @Option(names = "--opset", defaultValue = "17", description = "ONNX opset of the segments (default: ${DEFAULT-VALUE}).")

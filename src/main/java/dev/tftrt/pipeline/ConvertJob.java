@@ -359,7 +359,7 @@ public final class ConvertJob {
     PrecisionStage.Report precision = cal == null
         ? PrecisionStage.run(fp32, o.precision(), o.floats().keepFp32(), o.floats().accuracyBudget(), o.seed(), name)
         : PrecisionStage.int8(fp32, cal.ranges().get(i), cal.options().rest(), o.floats().keepFp32(),
-            cal.heldOutOf(i), cal.heldOutText(), o.seed(), name);
+            o.floats().accuracyBudget(), cal.heldOutOf(i), cal.heldOutText(), o.seed(), name);
     ModelProto onnx = precision.model();
     List<DataType> tin = new ArrayList<>();
     List<DataType> tout = new ArrayList<>();

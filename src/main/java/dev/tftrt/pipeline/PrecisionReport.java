@@ -122,7 +122,7 @@ final class PrecisionReport {
         b.append("\n");
       }
       if (!p.reverted().isEmpty()) {
-        b.append("Reverted to FP32 by --accuracy-budget: ").append(String.join(", ", p.reverted())).append("\n\n");
+        b.append("Raised in precision by --accuracy-budget: ").append(String.join(", ", p.reverted())).append("\n\n");
       }
       if (isFp32(e)) {
         b.append("Every op runs in FP32 (--precision fp32).\n");

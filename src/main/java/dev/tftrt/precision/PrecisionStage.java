@@ -105,14 +105,16 @@ public final class PrecisionStage {
    */
   public static Report int8(ModelProto fp32, TensorRanges ranges, Int8Options.Rest rest, Set<String> keepFp32,
       List<Map<String, HostTensor>> samples, String samplesAre, long seed, String engine) {
-    ModelProto q = Int8Rewrite.apply(fp32, ranges);
-    Result r;
-    if (rest == Int8Options.Rest.FP16) {
-      // the reference run that finds FP16's range limits runs on real data when there is some
-      r = apply(q, Options.of(Precision.FP16).keepFp32(keepFp32).samples(samples, seed));
-    } else {
-      r = new Result(q, int8Table(q));
-    }
+    return int8(fp32, ranges, rest, keepFp32, Double.NaN, samples, samplesAre, seed, engine);
+  }
+
+  /**
+   * As above, with {@code --accuracy-budget}: while an output's cosine is under {@code budget},
+   * the nodes that add the most error ({@link Sensitivity}) go up one precision (int8 to the
+   * rest's precision, fp16 to fp32), each round measured again on the same samples.
+   */
+  public static Report int8(ModelProto fp32, TensorRanges ranges, Int8Options.Rest rest, Set<String> keepFp32,
+      double budget, List<Map<String, HostTensor>> samples, String samplesAre, long seed, String engine) {
     List<Map<String, HostTensor>> measured = new ArrayList<>(samples);
     String against = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "")
         + ", on " + samplesAre;
@@ -123,11 +125,38 @@ public final class PrecisionStage {
       against = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "") + ", on "
           + ACCURACY_SAMPLES + " seeded random inputs (no held-out data)";
     }
+    Set<String> unquantized = new java.util.LinkedHashSet<>();
+    Set<String> keep = new java.util.LinkedHashSet<>(keepFp32);
+    Result r = int8Result(fp32, ranges, rest, keep, unquantized, samples, seed);
+    List<Accuracy.Output> acc;
     try {
-      return new Report(r.model(), r.table(), estimate(fp32, r.model(), measured), List.of(), null, against);
+      acc = estimate(fp32, r.model(), measured);
     } catch (TftrtException e) {
       return new Report(r.model(), r.table(), null, List.of(), "not measured: " + e.getMessage(), against);
     }
+    List<String> reverted = new ArrayList<>();
+    while (!Double.isNaN(budget) && Accuracy.minCosine(acc) < budget) {
+      List<String> worst = Sensitivity.worst(fp32, r, measured);
+      if (worst.isEmpty()) break;
+      for (String w : worst) {
+        boolean wasInt8 = r.table().row(w).precision().equals("int8");
+        (wasInt8 ? unquantized : keep).add(w);
+        reverted.add(w + (wasInt8 ? " (int8 to " + rest.label() + ")" : " (fp16 to fp32)"));
+      }
+      r = int8Result(fp32, ranges, rest, keep, unquantized, samples, seed);
+      acc = estimate(fp32, r.model(), measured);
+    }
+    return new Report(r.model(), r.table(), acc, reverted, null, against);
+  }
+
+  private static Result int8Result(ModelProto fp32, TensorRanges ranges, Int8Options.Rest rest, Set<String> keepFp32,
+      Set<String> unquantized, List<Map<String, HostTensor>> samples, long seed) {
+    ModelProto q = Int8Rewrite.apply(fp32, ranges, unquantized);
+    if (rest == Int8Options.Rest.FP16) {
+      // the reference run that finds FP16's range limits runs on real data when there is some
+      return apply(q, Options.of(Precision.FP16).keepFp32(keepFp32).samples(samples, seed));
+    }
+    return new Result(q, int8Table(q));
   }
 
   /** The table of a Q/DQ model whose rest stays FP32: Q/DQ, the ops they feed (int8), the rest. */

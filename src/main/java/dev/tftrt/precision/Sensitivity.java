@@ -19,7 +19,7 @@ import java.util.Set;
  * Which FP16 nodes cost the most accuracy: each value of the FP32 segment is compared with the
  * same value in the FP16 emulation (relative L2 error), and a node's cost is the error it adds,
  * its output's error less the largest error of its inputs. The worst tenth (at least one) goes
- * back to FP32 per round of {@code --accuracy-budget}.
+ * up a precision (int8 to the rest's, fp16 to fp32) per round of {@code --accuracy-budget}.
  */
 final class Sensitivity {
   private Sensitivity() {}

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Puts QuantizeLinear/DequantizeLinear pairs (int8, zero point 0, as TensorRT 11 requires) where
@@ -47,6 +48,14 @@ public final class Int8Rewrite {
   }
 
   public static ModelProto apply(ModelProto segment, TensorRanges ranges) {
+    return apply(segment, ranges, Set.of());
+  }
+
+  /**
+   * As {@link #apply(ModelProto, TensorRanges)}, leaving the ops named in {@code unquantized} in
+   * float (no Q/DQ on their inputs): what {@code --accuracy-budget} reverts.
+   */
+  public static ModelProto apply(ModelProto segment, TensorRanges ranges, Set<String> unquantized) {
     long opset = segment.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty())
         .mapToLong(OperatorSetIdProto::getVersion).max().orElse(0);
     if (opset < MIN_OPSET) {
@@ -67,6 +76,7 @@ public final class Int8Rewrite {
     for (NodeProto n : g.getNodeList()) for (String o : n.getOutputList()) producer.put(o, n);
 
     for (QdqPlacement.Use u : plan.uses()) {
+      if (unquantized.contains(g.getNode(u.node()).getName())) continue;
       String key = u.tensor() + "@" + u.rangeOf();
       String dq = dqOf.get(key);
       if (dq == null) {

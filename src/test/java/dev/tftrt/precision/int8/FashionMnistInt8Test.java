@@ -101,6 +101,38 @@ class FashionMnistInt8Test {
     }
   }
 
+  /**
+   * --accuracy-budget with INT8: a budget the quantized classifier misses raises its most
+   * sensitive ops (int8 to fp32 here), round by round, until every output's cosine holds it;
+   * a raised op reads no DequantizeLinear any more.
+   */
+  @Test
+  void accuracyBudgetRaisesTheMostSensitiveOps() {
+    Int8Options o = new Int8Options(Calibrator.MAX, Calibrator.DEFAULT_PERCENTILE, null, null, null, Int8Options.Rest.FP32, 100);
+    TensorRanges r = Int8Rewrite.calibrate(fp32, calib, o);
+    List<Map<String, HostTensor>> held = List.of(Map.of(IN, test.batch(0, 200)));
+    dev.tftrt.precision.PrecisionStage.Report none = dev.tftrt.precision.PrecisionStage.int8(fp32, r, Int8Options.Rest.FP32,
+        java.util.Set.of(), held, "200 test images", 1, "classifier");
+    double without = dev.tftrt.precision.Accuracy.minCosine(none.accuracy());
+    assertTrue(none.reverted().isEmpty());
+    assertTrue(without < 0.99995, "already within the budget: " + without);
+    dev.tftrt.precision.PrecisionStage.Report within = dev.tftrt.precision.PrecisionStage.int8(fp32, r,
+        Int8Options.Rest.FP32, java.util.Set.of(), 0.99995, held, "200 test images", 1, "classifier");
+    double with = dev.tftrt.precision.Accuracy.minCosine(within.accuracy());
+    System.out.printf("INT8 max, budget 0.99995: cosine %.7f -> %.7f, raised %s%n", without, with, within.reverted());
+    assertTrue(with >= 0.99995, "cosine " + with + " after raising " + within.reverted());
+    assertTrue(!within.reverted().isEmpty());
+    java.util.Set<String> dqOut = new java.util.HashSet<>();
+    for (var n : within.model().getGraph().getNodeList()) if (n.getOpType().equals("DequantizeLinear")) dqOut.add(n.getOutput(0));
+    for (String raised : within.reverted()) {
+      String node = raised.substring(0, raised.indexOf(" ("));
+      for (var n : within.model().getGraph().getNodeList()) {
+        if (!n.getName().equals(node)) continue;
+        for (String in : n.getInputList()) assertTrue(!dqOut.contains(in), node + " still reads " + in);
+      }
+    }
+  }
+
   @Test
   void cacheRoundTripsByteForByteAndReproducesTheOnnx(@TempDir Path dir) throws Exception {
     Int8Options o = new Int8Options(Calibrator.ENTROPY, Calibrator.DEFAULT_PERCENTILE, null, null, null, Int8Options.Rest.FP32, 100);
