@@ -35,12 +35,34 @@ public final class Segmenter {
   private static final Set<String> NO_WORK = Set.of("Identity", "IdentityN", "Snapshot",
       "StopGradient", "NoOp", "Const", "Reshape", "Squeeze", "ExpandDims");
 
+  /**
+   * {@code target}: what the engines will run on. {@link Target#CPU} (onnxruntime, tensorflow):
+   * a cluster inside a while loop becomes an engine only when it pays for its call there
+   * ({@link CpuCallCost}); {@link Target#GPU} (TensorRT): every cluster of the minimum size does;
+   * {@link Target#BY_BACKEND}: the conversion decides from its backend (the segmenter alone
+   * treats it as GPU).
+   */
   public record Options(int minSegmentSize, int maxEngines, Set<String> excludeOps,
-      Set<String> excludeNodes) {
+      Set<String> excludeNodes, Target target) {
+    public Options {
+      java.util.Objects.requireNonNull(target, "target");
+    }
+
+    public Options(int minSegmentSize, int maxEngines, Set<String> excludeOps, Set<String> excludeNodes) {
+      this(minSegmentSize, maxEngines, excludeOps, excludeNodes, Target.BY_BACKEND);
+    }
+
     public static Options defaults() {
       return new Options(3, Integer.MAX_VALUE, Set.of(), Set.of());
     }
+
+    public Options withTarget(Target t) {
+      return new Options(minSegmentSize, maxEngines, excludeOps, excludeNodes, t);
+    }
   }
+
+  /** Where the engines run, for the while-loop rule. */
+  public enum Target { BY_BACKEND, CPU, GPU }
 
   private final Function<NodeView, Optional<String>> validator;
   private final Options options;
@@ -91,8 +113,16 @@ public final class Segmenter {
     }
     List<List<String>> kept = new ArrayList<>();
     List<List<String>> dropped = new ArrayList<>();
+    LoopFrames frames = options.target() == Target.CPU ? new LoopFrames(graph) : null;
     for (List<String> g : groups.values()) {
-      (work(graph, g) >= options.minSegmentSize() ? kept : dropped).add(g);
+      int w = work(graph, g);
+      String tooSmall = frames != null && w >= options.minSegmentSize() && g.stream().anyMatch(frames::inLoop)
+          ? CpuCallCost.tooSmall(graph, g, w) : null;
+      if (tooSmall != null) {
+        for (String n : g) rejected.put(n, tooSmall); // said per node, as for unsupported ones
+      } else {
+        (w >= options.minSegmentSize() ? kept : dropped).add(g);
+      }
     }
     if (kept.size() > options.maxEngines()) {
       List<List<String>> bySize = new ArrayList<>(kept);

@@ -32,11 +32,15 @@ import org.tensorflow.Tensor;
  * <pre>
  * java -cp "target/test-classes:target/classes:target/lib/*" dev.tftrt.bench.ConcurrentEnginesBenchmark \
  *     [ort=shared:1] [threads=4] [seconds=5] [rounds=3] [model=../shared/models/kws/LSTM_S.pb] [converted=DIR]
+ *     [segmenting=default|in-loops|outside-loops]
  * </pre>
  *
  * {@code ort}: {@code shared:N} (every engine on one global pool of N intra-op threads, 0 =
  * ONNX Runtime's default) or {@code session:N} (each engine session its own pool of N, what
- * tftrt did before). {@code converted}: a folder to convert into once and reuse.
+ * tftrt did before). {@code converted}: a folder to convert into once and reuse. {@code
+ * segmenting}: {@code default} is what {@code convert} does (on a CPU backend no engine inside
+ * the while loop whose work cannot pay for a call); {@code in-loops} forms the loop's engines
+ * anyway (as for TensorRT, and as tftrt did before); {@code outside-loops} none inside a loop.
  */
 public final class ConcurrentEnginesBenchmark {
   public static void main(String[] args) throws Exception {
@@ -49,10 +53,11 @@ public final class ConcurrentEnginesBenchmark {
 
     Map<String, HostTensor> wav = Map.of("wav_data", HostTensor.ofStrings(new long[0],
         new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
-    boolean outsideLoops = args.length > 6 && args[6].equals("outside-loops");
+    String segmenting = arg(args, 6, "default");
     if (!Files.exists(converted)) {
       ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(wav);
-      if (outsideLoops) b.segments(outsideLoops(model));
+      if (segmenting.equals("outside-loops")) b.segments(outsideLoops(model));
+      if (segmenting.equals("in-loops")) b.segments(allSegments());
       ConvertJob.Report r = ConvertJob.run(b.build());
       System.out.printf("converted %s: %d engine(s), verified %s%n", model, r.engines().size(), r.verification().passed());
     }
@@ -63,8 +68,8 @@ public final class ConcurrentEnginesBenchmark {
     } else {
       load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1])));
     }
-    System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores%n", threads, seconds, ort,
-        Runtime.getRuntime().availableProcessors());
+    System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores, load average %s%n", threads, seconds, ort,
+        Runtime.getRuntime().availableProcessors(), loadAverage());
 
     try (TfModel original = TfModel.load(LoadOptions.of(model));
         TftrtModel conv = TftrtModel.load(converted, load);
@@ -88,7 +93,8 @@ public final class ConcurrentEnginesBenchmark {
       }
       double ma = median(a);
       double mb = median(b);
-      System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx%n", ma, mb, mb / ma);
+      System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx (load average %s)%n", ma, mb, mb / ma,
+          loadAverage());
     }
   }
 
@@ -105,6 +111,11 @@ public final class ConcurrentEnginesBenchmark {
     }
     dev.tftrt.segment.Segmenter.Options d = dev.tftrt.segment.Segmenter.Options.defaults();
     return new dev.tftrt.segment.Segmenter.Options(d.minSegmentSize(), d.maxEngines(), d.excludeOps(), inLoops);
+  }
+
+  /** Engines wherever the segmenter finds clusters, in while loops too (as for TensorRT). */
+  static dev.tftrt.segment.Segmenter.Options allSegments() {
+    return dev.tftrt.segment.Segmenter.Options.defaults().withTarget(dev.tftrt.segment.Segmenter.Target.GPU);
   }
 
   interface Call {
@@ -142,6 +153,16 @@ public final class ConcurrentEnginesBenchmark {
     List<Double> s = new ArrayList<>(xs);
     s.sort(Double::compare);
     return s.get(s.size() / 2);
+  }
+
+  /** The 1, 5 and 15 minute load averages (Linux), or "unknown". */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   private static String arg(String[] args, int i, String dflt) {
