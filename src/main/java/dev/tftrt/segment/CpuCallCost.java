@@ -38,7 +38,7 @@ final class CpuCallCost {
     double flops = 0;
     for (String n : cluster) flops += flops(graph, graph.node(n));
     if (work * TF_OP_MICROS >= CALL_MICROS || flops >= LARGE_FLOPS) return null;
-    return String.format(java.util.Locale.ROOT, "inside a while loop, too small for a CPU engine call: its engine "
+    return String.format(java.util.Locale.ROOT, Segmenter.IN_LOOP_TOO_SMALL + ": its engine "
         + "would run once per iteration, and its %d op(s) (%.0f FLOPs) cost TensorFlow less than "
         + "the call (about %.0f µs; an engine needs %.0f ops or %.0f FLOPs).", work, flops,
         CALL_MICROS, CALL_MICROS / TF_OP_MICROS, LARGE_FLOPS);

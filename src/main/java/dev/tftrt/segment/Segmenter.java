@@ -31,6 +31,9 @@ import org.tensorflow.proto.NodeDef;
  * takes a copy of those it reads.
  */
 public final class Segmenter {
+  /** How the reason of a node left in TensorFlow by the while-loop rule begins (see {@link Options}). */
+  public static final String IN_LOOP_TOO_SMALL = "inside a while loop, too small for a CPU engine call";
+
   /** Ops that do no work: they do not count towards the minimum segment size. */
   private static final Set<String> NO_WORK = Set.of("Identity", "IdentityN", "Snapshot",
       "StopGradient", "NoOp", "Const", "Reshape", "Squeeze", "ExpandDims");

@@ -11,6 +11,7 @@ import dev.tftrt.model.TfModel;
 import dev.tftrt.pipeline.ConvertJob;
 import dev.tftrt.runtime.TftrtModel;
 import dev.tftrt.runtime.ort.Ort;
+import dev.tftrt.segment.Segmenter;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.tensor.Wav;
 import java.nio.ByteBuffer;
@@ -21,14 +22,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 
 /**
- * Where one engine call's time goes on the CPU (issue 9), single-threaded: the model with its
- * engines inside the while loop against the same model with none there (the difference, per
- * loop engine call, is what an engine call costs beyond the TensorFlow ops it replaces), and
+ * Where one engine call's time goes on the CPU (issue 9), single-threaded: the original graph;
+ * the model with its engines inside the while loop (as for TensorRT); as {@code convert}
+ * segments it for a CPU backend (no engine in the loop); and tftrt's optimized graph with no
+ * engine at all, called through {@code TftrtModel.call} (the difference to the original is
+ * tftrt's own per-call cost, the difference to the rule's is its engines'); and
  * ONNX Runtime's own {@code session.run} on each engine's ONNX, with the input tensors made per
  * call as the backend does and made once. Prints microseconds per call (medians of 5 runs).
  *
@@ -39,20 +43,24 @@ import org.tensorflow.Tensor;
 public final class EngineCallCostBenchmark {
   public static void main(String[] args) throws Exception {
     Path model = Path.of(args.length > 0 ? args[0] : "../shared/models/kws/LSTM_S.pb");
-    int calls = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+    int n = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
     Map<String, HostTensor> wav = Map.of("wav_data", HostTensor.ofStrings(new long[0],
         new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
     Path tmp = Files.createTempDirectory("tftrt-callcost-");
     Path inLoop = tmp.resolve("in-loop");
-    Path outside = tmp.resolve("outside");
+    Path byRule = tmp.resolve("by-rule");
+    Path none = tmp.resolve("none");
     ConvertJob.Report ra = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), inLoop).given(wav)
         .segments(ConcurrentEnginesBenchmark.allSegments()).build());
-    ConvertJob.Report rb = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), outside).given(wav)
-        .segments(ConcurrentEnginesBenchmark.outsideLoops(model)).build());
-    System.out.printf("engines: %d with the loop's, %d without%n", ra.engines().size(), rb.engines().size());
+    ConvertJob.Report rb = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), byRule).given(wav).build());
+    ConvertJob.Report rc = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), none).given(wav)
+        .segments(new Segmenter.Options(Integer.MAX_VALUE, Integer.MAX_VALUE, Set.of(), Set.of())).build());
+    System.out.printf("engines: %d with the loop's, %d by the CPU loop rule, %d in the optimized graph alone%n",
+        ra.engines().size(), rb.engines().size(), rc.engines().size());
     try (TfModel original = TfModel.load(LoadOptions.of(model));
         TftrtModel a = TftrtModel.load(inLoop);
-        TftrtModel b = TftrtModel.load(outside);
+        TftrtModel b = TftrtModel.load(byRule);
+        TftrtModel c = TftrtModel.load(none);
         Tensor in = wav.get("wav_data").toTensor()) {
       TensorSpec input = original.inputs().get(0);
       ConcurrentEnginesBenchmark.Call o = () -> {
@@ -60,21 +68,20 @@ public final class EngineCallCostBenchmark {
         for (TensorSpec out : original.outputs()) run.fetch(out.tensor());
         run.run().close();
       };
-      ConcurrentEnginesBenchmark.Call ca = () -> a.call(Map.of(a.inputs().get(0).key(), in)).close();
-      ConcurrentEnginesBenchmark.Call cb = () -> b.call(Map.of(b.inputs().get(0).key(), in)).close();
-      List<Double> to = new ArrayList<>(), ta = new ArrayList<>(), tb = new ArrayList<>();
-      for (int r = 0; r < 5; r++) {
-        to.add(micros(o, calls));
-        ta.add(micros(ca, calls));
-        tb.add(micros(cb, calls));
+      List<ConcurrentEnginesBenchmark.Call> calls = new ArrayList<>(List.of(o));
+      for (TftrtModel m : List.of(a, b, c)) calls.add(() -> m.call(Map.of(m.inputs().get(0).key(), in)).close());
+      List<List<Double>> t = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      for (int r = 0; r < 7; r++) { // interleaved, so load on the machine hits all alike
+        for (int k = 0; k < calls.size(); k++) t.get(k).add(micros(calls.get(k), n));
       }
-      System.out.printf("per model call (µs): original %.0f, engines in the loop %.0f, none in the loop %.0f%n",
-          median(to), median(ta), median(tb));
+      System.out.printf("per model call (µs, median of 7): original %.0f, engines in the loop %.0f, by the rule %.0f,"
+          + " no engine (tftrt's graph through TftrtModel.call) %.0f; load average %s%n",
+          median(t.get(0)), median(t.get(1)), median(t.get(2)), median(t.get(3)), ConcurrentEnginesBenchmark.loadAverage());
     }
     try (Stream<Path> s = Files.list(inLoop.resolve("payloads"))) {
       for (Path p : s.sorted().toList()) {
         try {
-          ortRun(p, calls * 20);
+          ortRun(p, n * 20);
         } catch (RuntimeException e) { // an input of unknown shape: zeros of shape [1] do not fit
           System.out.println("ONNX Runtime session.run of " + p.getFileName() + ": not measured (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
