@@ -71,12 +71,19 @@ public final class EngineCallCostBenchmark {
       List<ConcurrentEnginesBenchmark.Call> calls = new ArrayList<>(List.of(o));
       for (TftrtModel m : List.of(a, b, c)) calls.add(() -> m.call(Map.of(m.inputs().get(0).key(), in)).close());
       List<List<Double>> t = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      List<List<Double>> cpu = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
       for (int r = 0; r < 7; r++) { // interleaved, so load on the machine hits all alike
-        for (int k = 0; k < calls.size(); k++) t.get(k).add(micros(calls.get(k), n));
+        for (int k = 0; k < calls.size(); k++) {
+          long c0 = processCpuNanos();
+          t.get(k).add(micros(calls.get(k), n));
+          cpu.get(k).add((processCpuNanos() - c0) / 1e3 / (n + n / 10));
+        }
       }
       System.out.printf("per model call (µs, median of 7): original %.0f, engines in the loop %.0f, by the rule %.0f,"
           + " no engine (tftrt's graph through TftrtModel.call) %.0f; load average %s%n",
           median(t.get(0)), median(t.get(1)), median(t.get(2)), median(t.get(3)), ConcurrentEnginesBenchmark.loadAverage());
+      System.out.printf("process CPU per model call (µs, all threads): original %.0f, engines in the loop %.0f, by the rule %.0f,"
+          + " no engine %.0f%n", median(cpu.get(0)), median(cpu.get(1)), median(cpu.get(2)), median(cpu.get(3)));
     }
     try (Stream<Path> s = Files.list(inLoop.resolve("payloads"))) {
       for (Path p : s.sorted().toList()) {
@@ -139,6 +146,11 @@ public final class EngineCallCostBenchmark {
         once.values().forEach(OnnxTensor::close);
       }
     }
+  }
+
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   static double micros(ConcurrentEnginesBenchmark.Call c, int calls) {
