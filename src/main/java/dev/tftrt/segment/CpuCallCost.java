@@ -44,7 +44,11 @@ final class CpuCallCost {
         CALL_MICROS, CALL_MICROS / TF_OP_MICROS, LARGE_FLOPS);
   }
 
-  /** A rough FLOPs estimate from static shapes (an unknown dimension counts as 1). */
+  /**
+   * A rough FLOPs estimate from static shapes (an unknown dimension counts as 1). Inside a loop
+   * the loop-carried values' shapes are often unknown to TensorFlow's inference while the
+   * weights' are not, so the estimate errs low: towards leaving the cluster in TensorFlow.
+   */
   static double flops(TfGraph graph, NodeDef n) {
     double out = elements(graph, n.getName() + ":0");
     if (MATMULS.contains(n.getOp()) && n.getInputCount() >= 2) {

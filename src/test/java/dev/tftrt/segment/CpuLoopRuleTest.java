@@ -26,7 +26,7 @@ import org.tensorflow.proto.NodeDef;
  * after its Exit; the frame name has slashes, as TensorFlow's own do.
  */
 class CpuLoopRuleTest {
-  private static final Set<String> OK = Set.of("Neg", "Abs", "Exp", "Tanh");
+  private static final Set<String> OK = Set.of("Neg", "Abs", "Exp", "Tanh", "MatMul");
   private static final Function<NodeView, Optional<String>> RULE = n ->
       OK.contains(n.op()) ? Optional.empty() : Optional.of("op " + n.op() + " is not in the test set.");
 
@@ -59,6 +59,15 @@ class CpuLoopRuleTest {
 
   /** A loop of three iterations whose body is a chain of {@code bodyOps} candidates, then Neg, Abs, Exp. */
   static GraphDef loop(int bodyOps) {
+    return loop(bodyOps, 0);
+  }
+
+  /**
+   * With {@code rows} > 0 the body starts with a MatMul of two loop constants, [rows, 3] by [3,
+   * rows] (6 rows² FLOPs): the loop-carried value's shape is unknown to TensorFlow's inference,
+   * the constants' is not.
+   */
+  static GraphDef loop(int bodyOps, int rows) {
     GraphDef.Builder g = GraphDef.newBuilder();
     g.addNode(NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", type(DataType.DT_FLOAT))
         .putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(new long[] {1, 4})).build()));
@@ -76,6 +85,18 @@ class CpuLoopRuleTest {
     g.addNode(node("body", "Identity", DataType.DT_FLOAT, "switch:1"));
     String[] ops = {"Neg", "Abs", "Exp", "Tanh"};
     String prev = "body";
+    if (rows > 0) {
+      for (String w : List.of("w1", "w2")) {
+        long[] shape = w.equals("w1") ? new long[] {rows, 3} : new long[] {3, rows};
+        g.addNode(NodeDef.newBuilder().setName(w).setOp("Const").putAttr("dtype", type(DataType.DT_FLOAT))
+            .putAttr("value", AttrValue.newBuilder().setTensor(TensorProtos.fromHost(HostTensor.ofFloats(shape,
+                new float[3 * rows]))).build()));
+        g.addNode(enter(w + "_enter", w, DataType.DT_FLOAT).toBuilder()
+            .putAttr("is_constant", AttrValue.newBuilder().setB(true).build()).build());
+      }
+      g.addNode(node("mm", "MatMul", DataType.DT_FLOAT, "w1_enter", "w2_enter"));
+      prev = "mm";
+    }
     for (int k = 0; k < bodyOps; k++) {
       g.addNode(node("b" + k, ops[k % ops.length], DataType.DT_FLOAT, prev));
       prev = "b" + k;
@@ -123,6 +144,16 @@ class CpuLoopRuleTest {
     SegmentPlan below = plan(loop(enough - 1), true);
     assertEquals(1, below.segments().size());
     assertEquals(enough - 1, below.rejected().keySet().stream().filter(n -> n.matches("b[0-9]+")).count());
+  }
+
+  @Test
+  void aLoopBodyWithEnoughComputeIsAnEngineOnTheCpuToo() {
+    int rows = (int) Math.ceil(Math.sqrt(CpuCallCost.LARGE_FLOPS / 6));
+    SegmentPlan big = plan(loop(2, rows), true);
+    assertEquals(List.of(List.of("mm", "b0", "b1"), List.of("a0", "a1", "a2")), members(big), "3 ops, but a large matmul");
+    SegmentPlan small = plan(loop(2, rows / 2), true);
+    assertEquals(List.of(List.of("a0", "a1", "a2")), members(small));
+    assertTrue(small.rejected().get("mm").startsWith(Segmenter.IN_LOOP_TOO_SMALL), small.rejected().get("mm"));
   }
 
   @Test
