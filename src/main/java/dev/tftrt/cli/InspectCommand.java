@@ -47,7 +47,10 @@ final class InspectCommand implements Callable<Integer> {
       return Main.OK;
     }
     try (TfModel m = TfModel.load(bind.apply(common.load(model)))) {
-      Plan p = Plan.make(m, common.shapes(), segmentOptions.options());
+      // The plan convert makes with its default backend (auto) on this machine.
+      Plan p = Plan.make(m, common.shapes(), segmentOptions.options().withTarget(
+          dev.tftrt.runtime.backend.Backends.runsOnCpu(dev.tftrt.runtime.backend.Backend.AUTO)
+              ? dev.tftrt.segment.Segmenter.Target.CPU : dev.tftrt.segment.Segmenter.Target.GPU));
       if (json) {
         pw.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .writeValueAsString(PlanReport.of(model.toString(), p)));

@@ -269,7 +269,11 @@ public final class ConvertJob {
     if (int8 != null) int8.checkCacheTarget(o);
     long t0 = System.nanoTime();
     try (TfModel model = TfModel.load(o.load())) {
-      Plan plan = Plan.make(model, o.shapes(), o.segments(), StandardConverters.registry(), o.opset());
+      // On a CPU backend an engine inside a while loop must pay for its call (Segmenter.Options).
+      Segmenter.Options segments = o.segments().target() != Segmenter.Target.BY_BACKEND ? o.segments()
+          : o.segments().withTarget(dev.tftrt.runtime.backend.Backends.runsOnCpu(o.backend())
+              ? Segmenter.Target.CPU : Segmenter.Target.GPU);
+      Plan plan = Plan.make(model, o.shapes(), segments, StandardConverters.registry(), o.opset());
       GraphDef g = plan.graph().graphDef();
       Set<String> taken = new HashSet<>();
       for (NodeDef n : g.getNodeList()) taken.add(n.getName());

@@ -31,16 +31,41 @@ import org.tensorflow.proto.NodeDef;
  * takes a copy of those it reads.
  */
 public final class Segmenter {
+  /** How the reason of a node left in TensorFlow by the while-loop rule begins (see {@link Options}). */
+  public static final String IN_LOOP_TOO_SMALL = "inside a while loop, too small for a CPU engine call";
+
   /** Ops that do no work: they do not count towards the minimum segment size. */
   private static final Set<String> NO_WORK = Set.of("Identity", "IdentityN", "Snapshot",
       "StopGradient", "NoOp", "Const", "Reshape", "Squeeze", "ExpandDims");
 
+  /**
+   * {@code target}: what the engines will run on. {@link Target#CPU} (onnxruntime, tensorflow):
+   * a cluster inside a while loop becomes an engine only when it pays for its call there
+   * ({@link CpuCallCost}); {@link Target#GPU} (TensorRT): every cluster of the minimum size does;
+   * {@link Target#BY_BACKEND}: the conversion decides from its backend (the segmenter alone
+   * treats it as GPU).
+   */
   public record Options(int minSegmentSize, int maxEngines, Set<String> excludeOps,
-      Set<String> excludeNodes) {
+      Set<String> excludeNodes, Target target) {
+    public Options {
+      java.util.Objects.requireNonNull(target, "target");
+    }
+
+    public Options(int minSegmentSize, int maxEngines, Set<String> excludeOps, Set<String> excludeNodes) {
+      this(minSegmentSize, maxEngines, excludeOps, excludeNodes, Target.BY_BACKEND);
+    }
+
     public static Options defaults() {
       return new Options(3, Integer.MAX_VALUE, Set.of(), Set.of());
     }
+
+    public Options withTarget(Target t) {
+      return new Options(minSegmentSize, maxEngines, excludeOps, excludeNodes, t);
+    }
   }
+
+  /** Where the engines run, for the while-loop rule. */
+  public enum Target { BY_BACKEND, CPU, GPU }
 
   private final Function<NodeView, Optional<String>> validator;
   private final Options options;
@@ -91,8 +116,16 @@ public final class Segmenter {
     }
     List<List<String>> kept = new ArrayList<>();
     List<List<String>> dropped = new ArrayList<>();
+    LoopFrames frames = options.target() == Target.CPU ? new LoopFrames(graph) : null;
     for (List<String> g : groups.values()) {
-      (work(graph, g) >= options.minSegmentSize() ? kept : dropped).add(g);
+      int w = work(graph, g);
+      String tooSmall = frames != null && w >= options.minSegmentSize() && g.stream().anyMatch(frames::inLoop)
+          ? CpuCallCost.tooSmall(graph, g, w) : null;
+      if (tooSmall != null) {
+        for (String n : g) rejected.put(n, tooSmall); // said per node, as for unsupported ones
+      } else {
+        (w >= options.minSegmentSize() ? kept : dropped).add(g);
+      }
     }
     if (kept.size() > options.maxEngines()) {
       List<List<String>> bySize = new ArrayList<>(kept);

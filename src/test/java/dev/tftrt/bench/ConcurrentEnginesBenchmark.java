@@ -20,23 +20,31 @@ import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 
 /**
- * Issue 9: a converted model with several engines (the LSTM_S keyword spotter: 4 engines, its
- * while loop left to TensorFlow), called from several threads at once, against its original
- * TensorFlow graph called the same way. Each engine used to start its own ONNX Runtime pool on
- * top of TensorFlow's; the figure to keep is converted calls/s >= original calls/s.
+ * Issue 9: a converted model with several engines (the LSTM_S keyword spotter: 4 engines, 3 of
+ * them inside its while loop, when segmented for TensorRT; 1 on the CPU backends), called from
+ * several threads at once, against its original TensorFlow graph called the same way. Each
+ * engine used to start its own ONNX Runtime pool on top of TensorFlow's; the figure to keep is
+ * converted calls/s >= original calls/s.
  *
- * <p>Rounds alternate original and converted so machine noise hits both alike; prints each
- * round and the medians. The ONNX Runtime setting is fixed per process (its global pool is a
- * process singleton), so compare settings by running the program once for each:
+ * <p>Rounds alternate original and converted (A B, B A, ...) so machine noise hits both alike;
+ * prints each round, the medians and the median of the rounds' ratios, and calls per second of
+ * the process's CPU time, which other tenants of a shared machine change far less than calls
+ * per second of wall time. The ONNX Runtime setting
+ * is fixed per process (its global pool is a process singleton), so compare settings by running
+ * the program once for each:
  *
  * <pre>
  * java -cp "target/test-classes:target/classes:target/lib/*" dev.tftrt.bench.ConcurrentEnginesBenchmark \
  *     [ort=shared:1] [threads=4] [seconds=5] [rounds=3] [model=../shared/models/kws/LSTM_S.pb] [converted=DIR]
+ *     [segmenting=default|in-loops|outside-loops]
  * </pre>
  *
  * {@code ort}: {@code shared:N} (every engine on one global pool of N intra-op threads, 0 =
  * ONNX Runtime's default) or {@code session:N} (each engine session its own pool of N, what
- * tftrt did before). {@code converted}: a folder to convert into once and reuse.
+ * tftrt did before). {@code converted}: a folder to convert into once and reuse. {@code
+ * segmenting}: {@code default} is what {@code convert} does (on a CPU backend no engine inside
+ * the while loop whose work cannot pay for a call); {@code in-loops} forms the loop's engines
+ * anyway (as for TensorRT, and as tftrt did before); {@code outside-loops} none inside a loop.
  */
 public final class ConcurrentEnginesBenchmark {
   public static void main(String[] args) throws Exception {
@@ -49,10 +57,11 @@ public final class ConcurrentEnginesBenchmark {
 
     Map<String, HostTensor> wav = Map.of("wav_data", HostTensor.ofStrings(new long[0],
         new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
-    boolean outsideLoops = args.length > 6 && args[6].equals("outside-loops");
+    String segmenting = arg(args, 6, "default");
     if (!Files.exists(converted)) {
       ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(wav);
-      if (outsideLoops) b.segments(outsideLoops(model));
+      if (segmenting.equals("outside-loops")) b.segments(outsideLoops(model));
+      if (segmenting.equals("in-loops")) b.segments(allSegments());
       ConvertJob.Report r = ConvertJob.run(b.build());
       System.out.printf("converted %s: %d engine(s), verified %s%n", model, r.engines().size(), r.verification().passed());
     }
@@ -63,8 +72,8 @@ public final class ConcurrentEnginesBenchmark {
     } else {
       load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1])));
     }
-    System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores%n", threads, seconds, ort,
-        Runtime.getRuntime().availableProcessors());
+    System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores, load average %s%n", threads, seconds, ort,
+        Runtime.getRuntime().availableProcessors(), loadAverage());
 
     try (TfModel original = TfModel.load(LoadOptions.of(model));
         TftrtModel conv = TftrtModel.load(converted, load);
@@ -81,14 +90,34 @@ public final class ConcurrentEnginesBenchmark {
       convertedCall.run();
       List<Double> a = new ArrayList<>();
       List<Double> b = new ArrayList<>();
+      List<Double> ratios = new ArrayList<>();
+      List<Double> ca = new ArrayList<>();
+      List<Double> cb = new ArrayList<>();
       for (int r = 0; r < rounds; r++) {
-        a.add(callsPerSecond(originalCall, threads, seconds));
-        b.add(callsPerSecond(convertedCall, threads, seconds));
-        System.out.printf("  round %d: original %.1f calls/s, converted %.1f calls/s%n", r + 1, a.get(r), b.get(r));
+        // A B, then B A: a load that rises or falls over a pair of rounds hits both alike.
+        double[] x;
+        double[] y;
+        if (r % 2 == 0) {
+          x = callsPerSecond(originalCall, threads, seconds);
+          y = callsPerSecond(convertedCall, threads, seconds);
+        } else {
+          y = callsPerSecond(convertedCall, threads, seconds);
+          x = callsPerSecond(originalCall, threads, seconds);
+        }
+        a.add(x[0]);
+        b.add(y[0]);
+        ca.add(x[1]);
+        cb.add(y[1]);
+        ratios.add(y[0] / x[0]);
+        System.out.printf("  round %d: original %.1f calls/s, converted %.1f calls/s (%.2fx); per CPU second %.1f and %.1f%n",
+            r + 1, x[0], y[0], ratios.get(r), x[1], y[1]);
       }
       double ma = median(a);
       double mb = median(b);
-      System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx%n", ma, mb, mb / ma);
+      System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx; median of the rounds' ratios %.2fx"
+          + " (load average %s)%n", ma, mb, mb / ma, median(ratios), loadAverage());
+      System.out.printf("median calls per CPU second of this process (what other tenants of the machine do not change):"
+          + " original %.1f, converted %.1f: %.2fx%n", median(ca), median(cb), median(cb) / median(ca));
     }
   }
 
@@ -107,12 +136,20 @@ public final class ConcurrentEnginesBenchmark {
     return new dev.tftrt.segment.Segmenter.Options(d.minSegmentSize(), d.maxEngines(), d.excludeOps(), inLoops);
   }
 
+  /** Engines wherever the segmenter finds clusters, in while loops too (as for TensorRT). */
+  static dev.tftrt.segment.Segmenter.Options allSegments() {
+    return dev.tftrt.segment.Segmenter.Options.defaults().withTarget(dev.tftrt.segment.Segmenter.Target.GPU);
+  }
+
   interface Call {
     void run();
   }
 
-  /** threads threads call c back to back for seconds; completed calls per second. */
-  static double callsPerSecond(Call c, int threads, double seconds) throws InterruptedException {
+  /**
+   * threads threads call c back to back for seconds: completed calls per second of wall time,
+   * and per second of this process's CPU time (all its threads).
+   */
+  static double[] callsPerSecond(Call c, int threads, double seconds) throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong calls = new AtomicLong();
     CountDownLatch done = new CountDownLatch(threads);
@@ -130,18 +167,36 @@ public final class ConcurrentEnginesBenchmark {
       });
       ts.add(th);
     }
+    long cpu0 = processCpuNanos();
     long t0 = System.nanoTime();
     ts.forEach(Thread::start);
     Thread.sleep((long) (seconds * 1000));
     stop.set(true);
     done.await();
-    return calls.get() / ((System.nanoTime() - t0) / 1e9);
+    double wall = (System.nanoTime() - t0) / 1e9;
+    double cpu = (processCpuNanos() - cpu0) / 1e9;
+    return new double[] {calls.get() / wall, cpu > 0 ? calls.get() / cpu : Double.NaN};
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static double median(List<Double> xs) {
     List<Double> s = new ArrayList<>(xs);
     s.sort(Double::compare);
     return s.get(s.size() / 2);
+  }
+
+  /** The 1, 5 and 15 minute load averages (Linux), or "unknown". */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   private static String arg(String[] args, int i, String dflt) {

@@ -42,7 +42,9 @@ class CorpusTest {
         Corpus.Row r = Corpus.convert(e, models, out);
         rows.put(e.name(), r);
         assertTrue(r.engines() >= 1, e.name() + ": no engine");
-        assertEquals(r.heavyTotal(), r.heavyInside(), e.name() + ": convolutions and matmuls left in TensorFlow");
+        // On the CPU backends a while loop's matmuls stay in TensorFlow when their engine cannot pay for its call.
+        assertEquals(r.heavyTotal(), r.heavyInside() + r.heavyInLoops(), e.name() + ": convolutions and matmuls left in TensorFlow");
+        if (r.heavyInLoops() > 0) assertTrue(e.why().contains("while loop"), e.name() + ": the corpus does not say that its loop stays in TensorFlow");
         if (e.why().isEmpty()) assertEquals(0, r.leftInTf(), e.name() + ": nodes left in TensorFlow, and the corpus does not say why");
         System.out.printf("corpus size: %s: folder %d bytes (%d of them manifest and reports), frozen graph %d bytes: %.2fx%n",
             e.name(), r.folderBytes(), r.textBytes(), r.frozenBytes(), (double) r.folderBytes() / r.frozenBytes());

@@ -123,6 +123,32 @@ class ConvertJobTest {
     }
   }
 
+  /**
+   * Issue 9: on a CPU backend the LSTM cell inside the while loop stays in TensorFlow (3 engine
+   * calls per time step cost more than the ops they replace), saying why in the report; segmented
+   * for TensorRT, the same cell makes engines inside the loop.
+   */
+  @Test
+  void lstmCellInsideTheLoopIsAnEngineOnlyForTensorRt() throws Exception {
+    Path model = TestModels.shared("kws/LSTM_S.pb");
+    ConvertJob.Report cpu = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), tmp.resolve("cpu"))
+        .backend(dev.tftrt.runtime.backend.Backend.ONNXRUNTIME).seed(5).givenFor(runner -> wav(5)).build());
+    assertTrue(cpu.verification().passed(), cpu.verification().diffs().toString());
+    assertEquals(1, cpu.engines().size(), "only the output layer, after the loop");
+    for (var e : cpu.engines()) {
+      for (String n : e.segment().nodes()) assertFalse(n.contains("/while/"), n + " is inside the loop");
+    }
+    String cell = "LSTM-Layer/lstm/rnn/while/rnn/lstm_cell/MatMul";
+    assertTrue(cpu.plan().segments().rejected().get(cell).startsWith(Segmenter.IN_LOOP_TOO_SMALL + ": "),
+        cpu.plan().segments().rejected().get(cell));
+    assertTrue(Files.readString(tmp.resolve("cpu").resolve("report.md")).contains(Segmenter.IN_LOOP_TOO_SMALL));
+
+    ConvertJob.Report gpu = ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), tmp.resolve("gpu"))
+        .segments(Segmenter.Options.defaults().withTarget(Segmenter.Target.GPU)).seed(5).givenFor(runner -> wav(5)).build());
+    assertEquals(4, gpu.engines().size());
+    assertTrue(gpu.engines().stream().anyMatch(e -> e.segment().nodes().contains(cell)), "the cell's matmul is in an engine");
+  }
+
   @Test
   void lstmWhileLoopStaysInTensorFlowAndTheGraphStillRuns() {
     Path model = TestModels.shared("kws/LSTM_S.pb");

@@ -170,6 +170,22 @@ public final class Backends {
     }
   }
 
+  /**
+   * Whether engines asked to run on {@code requested} run on the CPU here: onnxruntime and
+   * tensorflow always, auto where TensorRT is not usable on this machine, tensorrt never. The
+   * segmenter uses it to leave work that cannot pay for a CPU engine call in TensorFlow.
+   */
+  public static boolean runsOnCpu(Backend requested) {
+    switch (requested) {
+      case TENSORRT:
+        return false;
+      case AUTO:
+        return tensorrtUnavailableReason() != null;
+      default:
+        return true;
+    }
+  }
+
   /** Why TensorRT cannot run here (GpuDetection's sentence), or null where it can. */
   static String tensorrtUnavailableReason() {
     return dev.tftrt.build.GpuDetection.detect().problem();
