@@ -205,8 +205,7 @@ class TensorRtGpuTest {
 
   @Test
   void deeplabFp32AgreesWithTensorFlow() {
-    Path deeplab = Path.of("../shared/models/deeplab-mnv2-portrait/frozen_inference_graph.pb");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(deeplab), "skipped: " + deeplab + " is absent");
+    Path deeplab = dev.tftrt.testing.TestModels.shared("deeplab-mnv2-portrait/frozen_inference_graph.pb");
     Path out = shared.resolve("deeplab");
     Cli.Result c = Cli.run("convert", deeplab.toString(), "-o", out.toString(), "--shape", "ImageTensor=1,257,257,3",
         "--backend", "onnxruntime", "--fallback", "tensorflow", "--build");

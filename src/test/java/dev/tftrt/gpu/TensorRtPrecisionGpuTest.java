@@ -89,8 +89,7 @@ class TensorRtPrecisionGpuTest {
 
   @Test
   void deeplabFp16LabelsAgreeWithOnnxRuntime() {
-    Path deeplab = Path.of("../shared/models/deeplab-mnv2-portrait/frozen_inference_graph.pb");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(deeplab), "skipped: " + deeplab + " is absent");
+    Path deeplab = dev.tftrt.testing.TestModels.shared("deeplab-mnv2-portrait/frozen_inference_graph.pb");
     Path out = shared.resolve("deeplab16");
     Cli.Result c = Cli.run("convert", deeplab.toString(), "-o", out.toString(), "--shape", "ImageTensor=1,257,257,3",
         "--precision", "fp16", "--backend", "onnxruntime", "--build");
