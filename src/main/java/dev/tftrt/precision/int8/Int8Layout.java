@@ -14,7 +14,8 @@ import java.util.Locale;
  * folding and Conv+BatchNorm/Add fusions first (ONNX Runtime's basic optimisations, so weights
  * and biases are single constants), then per-channel int8 weight initializers with a
  * DequantizeLinear, int32 biases, and a Q/DQ on each quantized op's output, after its ReLU/ReLU6
- * (with zero point -128, so ONNX Runtime drops the activation into the kernel).
+ * (uint8 activations, ONNX Runtime's own CPU type: zero point 0 after a ReLU, so ONNX Runtime
+ * drops the activation into the kernel, else 128, the levels of symmetric int8).
  */
 public enum Int8Layout {
   TENSORRT, ONNXRUNTIME;

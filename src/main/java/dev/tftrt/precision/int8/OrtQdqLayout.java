@@ -74,7 +74,7 @@ final class OrtQdqLayout {
   /** What the layout quantizes in a prepared model. */
   static final class Plan {
     final List<Unit> units = new ArrayList<>();
-    final Set<String> nonNegative = new LinkedHashSet<>(); // a ReLU/ReLU6 output: zero point -128
+    final Set<String> nonNegative = new LinkedHashSet<>(); // a ReLU/ReLU6 output: uint8 zero point 0
     final Map<String, String> sameScaleAs = new HashMap<>(); // activation -> the unit output whose scale it keeps
   }
 
@@ -202,7 +202,10 @@ final class OrtQdqLayout {
     if (plan.sameScaleAs.containsKey(t)) return params(plan.sameScaleAs.get(t), ranges, plan);
     Double amax = ranges.amax().get(t);
     if (amax == null || !(amax > 0)) return null;
-    return plan.nonNegative.contains(t) ? new float[] {(float) (amax / 255), -128} : new float[] {(float) (amax / 127), 0};
+    // uint8, ONNX Runtime's own activation type on the CPU (U8S8): with int8 activations it
+    // converts Q/DQ pairs to uint8 itself and then left every Conv -> Q whose input was at zero
+    // point -128 unfused (DeepLab's 17 projection convolutions); the levels are the same
+    return plan.nonNegative.contains(t) ? new float[] {(float) (amax / 255), 0} : new float[] {(float) (amax / 127), 128};
   }
 
   private static String qdq(String t, float[] p, GraphProto.Builder out, Map<String, String> dqOf,
@@ -212,8 +215,8 @@ final class OrtQdqLayout {
     String s = t + "/int8_scale";
     String z = t + "/int8_zero_point";
     out.addInitializer(Int8Rewrite.floatTensor(s, new long[0], new float[] {p[0]}));
-    out.addInitializer(TensorProto.newBuilder().setName(z).setDataType(TensorProto.DataType.INT8_VALUE)
-        .setRawData(ByteString.copyFrom(new byte[] {(byte) p[1]})));
+    out.addInitializer(TensorProto.newBuilder().setName(z).setDataType(TensorProto.DataType.UINT8_VALUE)
+        .setRawData(ByteString.copyFrom(new byte[] {(byte) (int) p[1]})));
     String q = t + "/int8_q";
     String dq = t + "/int8_dq";
     List<NodeProto> pair = List.of(
