@@ -30,7 +30,8 @@ import org.tensorflow.proto.DataType;
 /**
  * Calibration of the shared DeepLab at 1x513x513x3 on N samples (default 500): random crops and
  * flips of the shared photos, made one at a time as calibration asks for them. Prints the time
- * and the peak heap used (sampled every 20 ms). Run with -Xmx2g. Usage: CalibrationBenchmark [N].
+ * and the peak heap used (sampled every 20 ms), the process CPU time (on a shared machine wall
+ * time is inflated by others' load, CPU time is not) and the load average. Run with -Xmx2g. Usage: CalibrationBenchmark [N].
  */
 public final class CalibrationBenchmark {
   public static void main(String[] args) throws Exception {
@@ -45,6 +46,7 @@ public final class CalibrationBenchmark {
     for (File f : new File("../shared/datasets/photos").listFiles()) {
       if (f.getName().matches(".*\\.(png|jpg)")) photos.add(ImageIO.read(f));
     }
+    long[] making = {0}; // time spent making the crops (on the calibrating thread, so inside the total)
     Iterable<Map<String, HostTensor>> samples = () -> new Iterator<>() {
       final Random r = new Random(1);
       int i;
@@ -55,7 +57,10 @@ public final class CalibrationBenchmark {
 
       public Map<String, HostTensor> next() {
         i++;
-        return Map.of("ImageTensor", crop(photos.get(r.nextInt(photos.size())), r));
+        long t = System.nanoTime();
+        HostTensor x = crop(photos.get(r.nextInt(photos.size())), r);
+        making[0] += System.nanoTime() - t;
+        return Map.of("ImageTensor", x);
       }
     };
     long[] peak = {0};
@@ -73,13 +78,20 @@ public final class CalibrationBenchmark {
     sampler.setDaemon(true);
     sampler.start();
     Int8Options o = new Int8Options(Calibrator.PERCENTILE, Calibrator.DEFAULT_PERCENTILE, null, null, null, Int8Options.Rest.FP32, 1);
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    double load0 = os.getSystemLoadAverage();
+    long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
     TensorRanges ranges = Int8Rewrite.calibrate(fp32, CalibrationData.of(samples), o);
     double s = (System.nanoTime() - t0) / 1e9;
+    double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
     sampler.interrupt();
     System.out.printf("DeepLab 1x513x513x3: calibrated %d tensors on %d samples in %.1f s (%.0f ms per sample), peak heap %d MB"
         + " (max %d MB)%n", ranges.amax().size(), ranges.samples(), s, 1000 * s / ranges.samples(), peak[0] >> 20,
         Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf("  process CPU %.1f s (%.0f ms per sample, %.2f cores busy on average; %d available), of which"
+        + " making the crops %.1f s wall; load average %.1f before, %.1f after%n", cpu, 1000 * cpu / ranges.samples(),
+        cpu / s, Runtime.getRuntime().availableProcessors(), making[0] / 1e9, load0, os.getSystemLoadAverage());
   }
 
   static HostTensor crop(BufferedImage img, Random r) {

@@ -43,8 +43,43 @@ public final class Int8Rewrite {
     return Calibration.collect(segment, data, o.calibrator(), o.percentile(), tensorsToCalibrate(segment), o.batch());
   }
 
+  /**
+   * Calibrates what the layout quantizes. {@link Int8Layout#ONNXRUNTIME} measures the segment
+   * as ONNX Runtime's basic optimisations leave it (its quantized ops' inputs and outputs); the
+   * ranges keep the hash of the segment given.
+   */
+  public static TensorRanges calibrate(ModelProto segment, CalibrationData data, Int8Options o, Int8Layout layout) {
+    if (layout == Int8Layout.TENSORRT) return calibrate(segment, data, o);
+    ModelProto prepared = OrtQdqLayout.prepare(checkOpset(segment));
+    TensorRanges r = Calibration.collect(prepared, data, o.calibrator(), o.percentile(),
+        OrtQdqLayout.tensorsToCalibrate(prepared), o.batch());
+    return new TensorRanges(r.calibrator(), r.dataSha256(), Calibration.segmentSha256(segment), r.samples(), r.amax());
+  }
+
+  /** The activations the layout's rewrite of this segment quantizes. */
+  public static List<String> tensorsToCalibrate(ModelProto segment, Int8Layout layout) {
+    return layout == Int8Layout.TENSORRT ? tensorsToCalibrate(segment)
+        : OrtQdqLayout.tensorsToCalibrate(OrtQdqLayout.prepare(checkOpset(segment)));
+  }
+
   public static ModelProto apply(ModelProto segment, TensorRanges ranges, Int8Options options) {
     return apply(segment, ranges);
+  }
+
+  /** The rewrite in the given layout; {@link Int8Layout#TENSORRT} is {@link #apply(ModelProto, TensorRanges)}. */
+  public static ModelProto apply(ModelProto segment, TensorRanges ranges, Int8Options options, Int8Layout layout) {
+    if (layout == Int8Layout.TENSORRT) return apply(segment, ranges);
+    return OrtQdqLayout.apply(OrtQdqLayout.prepare(checkOpset(segment)), ranges);
+  }
+
+  private static ModelProto checkOpset(ModelProto segment) {
+    long opset = segment.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty())
+        .mapToLong(OperatorSetIdProto::getVersion).max().orElse(0);
+    if (opset < MIN_OPSET) {
+      throw new TftrtException("INT8 needs ONNX opset " + MIN_OPSET + " or newer (per-channel Q/DQ), and this segment has "
+          + opset + "; convert with --opset " + MIN_OPSET + " or above.");
+    }
+    return segment;
   }
 
   public static ModelProto apply(ModelProto segment, TensorRanges ranges) {
@@ -56,12 +91,7 @@ public final class Int8Rewrite {
    * float (no Q/DQ on their inputs): what {@code --accuracy-budget} reverts.
    */
   public static ModelProto apply(ModelProto segment, TensorRanges ranges, Set<String> unquantized) {
-    long opset = segment.getOpsetImportList().stream().filter(o -> o.getDomain().isEmpty())
-        .mapToLong(OperatorSetIdProto::getVersion).max().orElse(0);
-    if (opset < MIN_OPSET) {
-      throw new TftrtException("INT8 needs ONNX opset " + MIN_OPSET + " or newer (per-channel Q/DQ), and this segment has "
-          + opset + "; convert with --opset " + MIN_OPSET + " or above.");
-    }
+    checkOpset(segment);
     GraphProto g = segment.getGraph();
     QdqPlacement plan = QdqPlacement.of(segment);
     Map<String, TensorProto> init = new HashMap<>();
