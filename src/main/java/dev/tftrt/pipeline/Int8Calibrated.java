@@ -46,7 +46,7 @@ public record Int8Calibrated(Int8Options options, List<TensorRanges> ranges, Seg
 
   Map<String, Object> toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("calibrator", options.calibrator().label());
+    m.put("calibrator", options.calibrator().spec(options.percentile()));
     m.put("percentile", options.percentile());
     m.put("rest", options.rest().label());
     if (data != null) m.put("data", data);

@@ -52,7 +52,7 @@ record Int8Inputs(Int8Options options, CalibrationData data, List<TensorRanges> 
       boolean chosen = options.calibrator() != Calibrator.PERCENTILE || options.percentile() != Calibrator.DEFAULT_PERCENTILE;
       for (SegmentCalibration.Target t : targets) {
         ranges.add(CalibrationCache.forSegment(cache, t.fp32(), options.calibrationCache().toString(),
-            chosen ? options.calibrator().label() : null));
+            chosen ? options.calibrator().spec(options.percentile()) : null));
       }
     }
     SegmentCalibration.Result r = data == null || targets.isEmpty() ? null

@@ -117,7 +117,7 @@ public final class Calibration {
     for (Map.Entry<String, Histogram> h : hist.entrySet()) {
       if (h.getValue().total() > 0) amax.put(h.getKey(), calibrator.amax(h.getValue(), percentile));
     }
-    return new TensorRanges(calibrator.label(), HexFormat.of().formatHex(dataHash.digest()), segmentSha256(segment),
+    return new TensorRanges(calibrator.spec(percentile), HexFormat.of().formatHex(dataHash.digest()), segmentSha256(segment),
         samples, amax);
   }
 

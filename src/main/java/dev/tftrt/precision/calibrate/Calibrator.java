@@ -23,6 +23,14 @@ public enum Calibrator {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The calibrator as a cache records it: with its percentile for PERCENTILE
+   * ({@code percentile:99.99}), since ranges clipped at another percentile are other ranges.
+   */
+  public String spec(double percentile) {
+    return this == PERCENTILE ? label() + ":" + percentile : label();
+  }
+
   public static Calibrator parse(String text) {
     for (Calibrator c : values()) {
       if (text != null && c.label().equalsIgnoreCase(text.trim())) return c;

@@ -57,6 +57,21 @@ class CalibrationCacheTest {
         assertThrows(TftrtException.class, () -> CalibrationCache.forSegment(cache, segment("a"), "c.json", "max")).getMessage());
   }
 
+  /** Ranges clipped at another percentile are other ranges: the cache says which it holds. */
+  @Test
+  void aCacheFromAnotherPercentileIsRefused() {
+    ModelProto a = segment("a");
+    TensorRanges r = ranges(a);
+    List<TensorRanges> cache = List.of(new TensorRanges(Calibrator.PERCENTILE.spec(99.9), r.dataSha256(), r.segmentSha256(),
+        r.samples(), r.amax()));
+    String m = assertThrows(TftrtException.class,
+        () -> CalibrationCache.forSegment(cache, a, "c.json", Calibrator.PERCENTILE.spec(99.99))).getMessage();
+    assertEquals("Calibration cache c.json was made with the percentile:99.9 calibrator, not percentile:99.99;"
+        + " calibrate again or drop --calibrator.", m);
+    assertEquals(0.1 / 127, CalibrationCache.forSegment(cache, a, "c.json",
+        Calibrator.PERCENTILE.spec(99.9)).scale("x:0"));
+  }
+
   @Test
   void corruptCachesAreOneSentence() {
     assertEquals("Calibration cache c is not valid JSON.", parseError("{"));
