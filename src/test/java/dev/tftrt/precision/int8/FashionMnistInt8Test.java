@@ -94,8 +94,9 @@ class FashionMnistInt8Test {
       double drop = accuracy(fp32Top1) - accuracy(q);
       System.out.printf("INT8 %s: top-1 agreement %.2f%%, accuracy %.2f%% (FP32 %.2f%%)%n", c.label(), agree,
           accuracy(q), accuracy(fp32Top1));
-      // Issue #10's bar for both. Measured on four trained networks (seeds 1, 2, 7, oneDNN on
-      // and off): entropy 99.46-99.68%, percentile 99.38-99.55%.
+      // Issue #10's bar for both. The trained network differs between machines and runs; over
+      // five of them (seeds 1, 2, 7, oneDNN on and off, a fresh clone's): entropy 99.51-99.60%,
+      // percentile 99.38-99.56%.
       assertTrue(agree >= 99, c.label() + " top-1 agreement " + agree);
       assertTrue(drop <= 1, c.label() + " accuracy drop " + drop);
     }
