@@ -159,8 +159,8 @@ public final class FashionMnist {
         Operand<TFloat32> gi = (Operand<TFloat32>) (Operand<?>) grads.dy(i);
         train.add(tf.train.applyMomentum(vars.get(i), accum, lr, gi, mom));
       }
-      // One thread: TensorFlow's multi-threaded reductions sum in varying order, so the same seed
-      // gave a different network on each machine (and INT8 agreement between 98.6% and 99.4%).
+      // One thread narrows how much the network varies; it still differs between runs and
+      // machines (seen with oneDNN off too), so the INT8 tests hold for any such network.
       org.tensorflow.proto.ConfigProto oneThread = org.tensorflow.proto.ConfigProto.newBuilder()
           .setIntraOpParallelismThreads(1).setInterOpParallelismThreads(1).build();
       try (Session s = new Session(g, oneThread)) {
