@@ -128,6 +128,18 @@ public final class Int8Rewrite {
       }
       rewired.computeIfAbsent(u.node(), k -> new HashMap<>()).put(u.input(), dq);
     }
+    addNodes(g, out, atStart, rewired, after);
+    return segment.toBuilder().setGraph(out).build();
+  }
+
+  /**
+   * Fills {@code out} (a copy of {@code g} without nodes) with the new nodes in order: those
+   * that read only graph inputs and initializers first, then each node of {@code g} with its
+   * inputs rewired (node index -> input index -> new name), each followed by the nodes placed
+   * after one of its outputs.
+   */
+  static void addNodes(GraphProto g, GraphProto.Builder out, List<NodeProto> atStart,
+      Map<Integer, Map<Integer, String>> rewired, Map<String, List<NodeProto>> after) {
     for (NodeProto n : atStart) out.addNode(n);
     for (int i = 0; i < g.getNodeCount(); i++) {
       NodeProto n = g.getNode(i);
@@ -140,7 +152,6 @@ public final class Int8Rewrite {
       out.addNode(n);
       for (String o : n.getOutputList()) for (NodeProto q : after.getOrDefault(o, List.of())) out.addNode(q);
     }
-    return segment.toBuilder().setGraph(out).build();
   }
 
   private static List<NodeProto> weightPair(QdqPlacement.Use u, TensorProto w, GraphProto.Builder out) {

@@ -182,18 +182,7 @@ final class OrtQdqLayout {
         if (dq != null) rewired.computeIfAbsent(i, x -> new HashMap<>()).putIfAbsent(k, dq);
       }
     }
-    for (NodeProto n : atStart) out.addNode(n);
-    for (int i = 0; i < g.getNodeCount(); i++) {
-      NodeProto n = g.getNode(i);
-      Map<Integer, String> r = rewired.get(i);
-      if (r != null) {
-        NodeProto.Builder b = n.toBuilder();
-        r.forEach(b::setInput);
-        n = b.build();
-      }
-      out.addNode(n);
-      for (String o : n.getOutputList()) for (NodeProto q : after.getOrDefault(o, List.of())) out.addNode(q);
-    }
+    Int8Rewrite.addNodes(g, out, atStart, rewired, after);
     return prepared.toBuilder().setGraph(out).build();
   }
 
