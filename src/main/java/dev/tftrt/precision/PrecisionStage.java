@@ -116,14 +116,13 @@ public final class PrecisionStage {
   public static Report int8(ModelProto fp32, TensorRanges ranges, Int8Options.Rest rest, Set<String> keepFp32,
       double budget, List<Map<String, HostTensor>> samples, String samplesAre, long seed, String engine) {
     List<Map<String, HostTensor>> measured = new ArrayList<>(samples);
-    String against = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "")
-        + ", on " + samplesAre;
+    String reference = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "");
+    String against = reference + ", on " + samplesAre;
     if (measured.isEmpty()) {
       try (OnnxRunner ref = new OnnxRunner(fp32.toByteArray(), "the FP32 segment of " + engine)) {
         for (int i = 0; i < ACCURACY_SAMPLES; i++) measured.add(ref.randomInputs(Map.of(), seed + ACCURACY_SEED_OFFSET + i));
       }
-      against = "the engine's FP32 segment" + (rest == Int8Options.Rest.FP16 ? ", FP16 rest emulated" : "") + ", on "
-          + ACCURACY_SAMPLES + " seeded random inputs (no held-out data)";
+      against = reference + ", on " + ACCURACY_SAMPLES + " seeded random inputs (no held-out data)";
     }
     Set<String> unquantized = new java.util.LinkedHashSet<>();
     Set<String> keep = new java.util.LinkedHashSet<>(keepFp32);
