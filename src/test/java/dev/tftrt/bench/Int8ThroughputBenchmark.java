@@ -55,7 +55,7 @@ public final class Int8ThroughputBenchmark {
     Int8Options o = new Int8Options(Calibrator.ENTROPY, Calibrator.DEFAULT_PERCENTILE, null, null, null, Int8Options.Rest.FP32, 100);
     FashionMnist.Split test = FashionMnist.test();
     HostTensor batch = test.batch(0, 100);
-    int[] ref = top1(fp32, test);
+    int[] ref = FashionMnist.top1(fp32, test);
     List<ModelProto> models = new ArrayList<>(List.of(fp32));
     List<String> notes = new ArrayList<>();
     for (Int8Layout layout : Int8Layout.values()) {
@@ -63,7 +63,7 @@ public final class Int8ThroughputBenchmark {
       TensorRanges r = Int8Rewrite.calibrate(fp32, CalibrationData.of(samples), o, layout);
       ModelProto int8 = Int8Rewrite.apply(fp32, r, o, layout);
       double cal = (System.nanoTime() - t0) / 1e9;
-      int[] got = top1(int8, test);
+      int[] got = FashionMnist.top1(int8, test);
       int same = 0;
       for (int i = 0; i < ref.length; i++) if (ref[i] == got[i]) same++;
       models.add(int8);
@@ -124,16 +124,6 @@ public final class Int8ThroughputBenchmark {
     report("DeepLab 1x257x257x3", time(models, "ImageTensor:0", eval.get(0), runs), runs, notes);
   }
 
-  static int[] top1(ModelProto m, FashionMnist.Split test) {
-    try (OnnxRunner r = new OnnxRunner(m.toByteArray(), "model")) {
-      int[] all = new int[test.size()];
-      for (int at = 0; at < test.size(); at += 1000) {
-        int[] t = FashionMnist.argmax(r.run(Map.of("image:0", test.batch(at, 1000))).get("logits:0"));
-        System.arraycopy(t, 0, all, at, t.length);
-      }
-      return all;
-    }
-  }
 
   static String ops(ModelProto m) {
     Map<String, Integer> c = new TreeMap<>();

@@ -279,6 +279,19 @@ public final class FashionMnist {
     }
   }
 
+  /** Top-1 class of every image of {@code split} under a classifier ONNX (input image:0, output logits:0). */
+  public static int[] top1(dev.tftrt.convert.onnx.ModelProto m, Split split) {
+    try (dev.tftrt.runtime.OnnxRunner r = new dev.tftrt.runtime.OnnxRunner(m.toByteArray(), "model")) {
+      int[] all = new int[split.size()];
+      for (int at = 0; at < split.size(); at += 1000) {
+        int n = Math.min(1000, split.size() - at);
+        int[] t = argmax(r.run(java.util.Map.of("image:0", split.batch(at, n))).get("logits:0"));
+        System.arraycopy(t, 0, all, at, t.length);
+      }
+      return all;
+    }
+  }
+
   /** Top-1 class of each row of a [n, 10] float tensor. */
   public static int[] argmax(HostTensor t) {
     int n = (int) t.shape()[0];

@@ -50,15 +50,9 @@ class FashionMnistInt8Test {
   }
 
   static int[] top1(ModelProto m) {
-    try (OnnxRunner r = new OnnxRunner(m.toByteArray(), "model")) {
-      int[] all = new int[test.size()];
-      for (int at = 0; at < test.size(); at += 1000) {
-        int[] t = FashionMnist.argmax(r.run(Map.of(IN, test.batch(at, 1000))).get(OUT));
-        System.arraycopy(t, 0, all, at, t.length);
-      }
-      return all;
-    }
+    return FashionMnist.top1(m, test);
   }
+
 
   static double accuracy(int[] top1) {
     int ok = 0;

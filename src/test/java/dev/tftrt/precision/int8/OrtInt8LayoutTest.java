@@ -13,7 +13,6 @@ import dev.tftrt.convert.onnx.TensorProto;
 import dev.tftrt.precision.calibrate.CalibrationData;
 import dev.tftrt.precision.calibrate.Calibrator;
 import dev.tftrt.precision.calibrate.TensorRanges;
-import dev.tftrt.runtime.OnnxRunner;
 import dev.tftrt.runtime.ort.Ort;
 import dev.tftrt.tensor.HostTensor;
 import dev.tftrt.testing.FashionMnist;
@@ -161,8 +160,8 @@ class OrtInt8LayoutTest {
   @Test
   void keepsTop1OnTheTestSplit() {
     FashionMnist.Split test = FashionMnist.test();
-    int[] a = top1(fp32, test);
-    int[] q = top1(int8, test);
+    int[] a = FashionMnist.top1(fp32, test);
+    int[] q = FashionMnist.top1(int8, test);
     int same = 0;
     for (int i = 0; i < a.length; i++) if (a[i] == q[i]) same++;
     double agree = 100.0 * same / a.length;
@@ -182,14 +181,4 @@ class OrtInt8LayoutTest {
     assertEquals(ranges.amax().keySet(), new java.util.LinkedHashSet<>(Int8Rewrite.tensorsToCalibrate(fp32, Int8Layout.ONNXRUNTIME)));
   }
 
-  static int[] top1(ModelProto m, FashionMnist.Split test) {
-    try (OnnxRunner r = new OnnxRunner(m.toByteArray(), "model")) {
-      int[] all = new int[test.size()];
-      for (int at = 0; at < test.size(); at += 1000) {
-        int[] t = FashionMnist.argmax(r.run(Map.of("image:0", test.batch(at, 1000))).get("logits:0"));
-        System.arraycopy(t, 0, all, at, t.length);
-      }
-      return all;
-    }
-  }
 }
