@@ -68,9 +68,9 @@ public final class ConvertJob {
 
   /**
    * What to convert and how; made with {@link #builder(LoadOptions, Path)}. The check feeds the
-   * original {@code given} (by input name; the rest random, seeded) or, when set, what {@code
-   * givenFor} returns for the original (values that depend on its input dtypes, such as the CLI's
-   * {@code --input x=0.5}). A check that cannot be made (the original fails on generated inputs
+   * original what {@code given} returns for it (by input name; the rest random, seeded; a
+   * function, since values such as the CLI's {@code --input x=0.5} depend on its input dtypes;
+   * null: all random). A check that cannot be made (the original fails on generated inputs
    * or is not deterministic) writes nothing unless {@code allowUnverified}. {@code fallback}
    * "tensorflow" also stores each engine's original segment so the tensorflow backend can run it
    * (implied by backend tensorflow); {@code keepFrozen} also writes the frozen original
@@ -78,15 +78,14 @@ public final class ConvertJob {
    */
   public record Options(LoadOptions load, Path out, Map<String, long[]> shapes,
       Segmenter.Options segments, Backend backend, Precision precision, int opset, boolean verify,
-      boolean allowUnverified, long seed, Map<String, HostTensor> given,
-      Function<ModelRunner, Map<String, HostTensor>> givenFor, boolean overwrite, String fallback,
+      boolean allowUnverified, long seed, Function<ModelRunner, Map<String, HostTensor>> given,
+      boolean overwrite, String fallback,
       boolean keepFrozen, FloatOptions floats, Int8Options int8, Iterable<Map<String, HostTensor>> calibrationSamples) {
     public Options {
       java.util.Objects.requireNonNull(load, "load");
       java.util.Objects.requireNonNull(backend, "backend");
       java.util.Objects.requireNonNull(precision, "precision");
       shapes = Map.copyOf(shapes);
-      given = Map.copyOf(given);
       if (floats == null) floats = FloatOptions.NONE;
     }
 
@@ -130,8 +129,7 @@ public final class ConvertJob {
       b.verify = verify;
       b.allowUnverified = allowUnverified;
       b.seed = seed;
-      Map<String, HostTensor> fixed = given;
-      b.given = givenFor != null ? givenFor : fixed.isEmpty() ? null : original -> fixed;
+      b.given = given;
       b.overwrite = overwrite;
       b.fallback = fallback;
       b.keepFrozen = keepFrozen;
@@ -141,9 +139,9 @@ public final class ConvertJob {
       return b;
     }
 
-    /** What the check feeds the original: the given map, or givenFor's values when set. */
+    /** What the check feeds the original (empty: all random). */
     Map<String, HostTensor> givenInputs(ModelRunner original) {
-      return givenFor != null ? givenFor.apply(original) : given;
+      return given != null ? given.apply(original) : Map.of();
     }
   }
 
@@ -227,7 +225,7 @@ public final class ConvertJob {
 
     public Options build() {
       return new Options(load, out, shapes, segments, backend, precision, opset, verify, allowUnverified,
-          seed, Map.of(), given, overwrite, fallback, keepFrozen, floats, int8, calibrationSamples);
+          seed, given, overwrite, fallback, keepFrozen, floats, int8, calibrationSamples);
     }
   }
 
