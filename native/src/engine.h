@@ -3,6 +3,9 @@
 #ifndef TFTRT_ENGINE_H_
 #define TFTRT_ENGINE_H_
 
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,10 +15,19 @@ namespace tftrt {
 
 // One kernel instance: TensorFlow creates one per engine node per session (graph executor) and
 // may call Compute on it from several threads at once, so it is immutable after construction.
+struct OrtRunner;
+
 struct Kernel {
   std::string name;                        // the node's name, for error messages
   std::vector<TF_DataType> output_types;   // attr Tout
   int slot = -1;                           // the Java side's slot for this node (see EngineBridge)
+
+  // The backend's native runner (ort_runner.h), asked for on the first call and kept: the only
+  // state set after construction, once, under runner_mu (runner_state: 0 not asked, 1 none,
+  // 2 runner set).
+  mutable std::mutex runner_mu;
+  mutable std::atomic<int> runner_state{0};
+  mutable std::shared_ptr<OrtRunner> runner;
 };
 
 // One Compute (or one construction, with ctx null). Lives on the calling thread's stack; Java
@@ -45,6 +57,10 @@ int BindKernel(const void* node_def, size_t length, Call* call);
 // Calls the node's Java backend with call->inputs; Java allocates the outputs through
 // nativeAllocateOutput (into call->outputs) and writes them in place.
 void InvokeKernel(Call* call);
+
+// Asks Java for the handle of the node's backend's native runner: > 0 a handle, 0 none, < 0
+// not known yet (the backend could not be made; ask on the next call).
+long long NativeRunnerHandle(const Kernel* kernel);
 
 // Tells Java that the kernel is gone, so the slot (and any backend it created) is released.
 void ReleaseKernel(int slot);

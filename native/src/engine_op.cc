@@ -26,6 +26,7 @@
 #include <string>
 
 #include "engine.h"
+#include "ort_runner.h"
 
 namespace tftrt {
 namespace {
@@ -103,6 +104,22 @@ void* Create(TF_OpKernelConstruction* ctx) {
   return kernel;
 }
 
+// The backend's native runner, if it has one: asked of Java once per kernel, then kept.
+OrtRunner* RunnerOf(const Kernel* kernel) {
+  int state = kernel->runner_state.load(std::memory_order_acquire);
+  if (state == 2) return kernel->runner.get();
+  if (state == 1) return nullptr;
+  std::lock_guard<std::mutex> lock(kernel->runner_mu);
+  state = kernel->runner_state.load(std::memory_order_relaxed);
+  if (state != 0) return state == 2 ? kernel->runner.get() : nullptr;
+  long long handle = NativeRunnerHandle(kernel);
+  if (handle < 0) return nullptr;  // asked again on the next call
+  std::shared_ptr<OrtRunner> runner = handle > 0 ? FindOrtRunner(handle) : nullptr;
+  kernel->runner = runner;
+  kernel->runner_state.store(runner != nullptr ? 2 : 1, std::memory_order_release);
+  return runner.get();
+}
+
 void Compute(void* p, TF_OpKernelContext* ctx) {
   const auto* kernel = static_cast<const Kernel*>(p);
   Call call;
@@ -121,7 +138,12 @@ void Compute(void* p, TF_OpKernelContext* ctx) {
   }
   call.outputs.assign(kernel->output_types.size(), nullptr);
 
-  if (call.code == TF_OK) InvokeKernel(&call);
+  if (call.code == TF_OK) {
+    // The native runner, where the backend has one, runs the call with no Java at all; it
+    // declines (returns false) the calls it cannot take, and those go through Java.
+    OrtRunner* runner = RunnerOf(kernel);
+    if (runner == nullptr || !RunOrt(runner, &call)) InvokeKernel(&call);
+  }
   if (call.code == TF_OK) {
     for (size_t i = 0; i < call.outputs.size(); ++i) {
       if (call.outputs[i] == nullptr) {

@@ -32,7 +32,7 @@ namespace tftrt {
 namespace {
 
 // The bridge's ABI: EngineBridge checks it (a stale library next to newer classes fails clearly).
-constexpr jint kBridgeVersion = 1;
+constexpr jint kBridgeVersion = 2;
 
 JavaVM* g_vm = nullptr;
 std::atomic<bool> g_ready{false};
@@ -43,6 +43,7 @@ jclass g_illegal_state = nullptr;
 jmethodID g_bind = nullptr;        // static int bind(long, String, byte[])
 jmethodID g_call = nullptr;        // static void call(int, long, ByteBuffer[], long[])
 jmethodID g_release = nullptr;     // static void release(int)
+jmethodID g_native_runner = nullptr;  // static long nativeRunner(int)
 jmethodID g_to_string = nullptr;   // Object.toString()
 
 // A thread TensorFlow created is attached to the JVM (as a daemon, so it never holds the JVM
@@ -211,6 +212,19 @@ void InvokeKernel(Call* call) {
   env->PopLocalFrame(nullptr);
 }
 
+long long NativeRunnerHandle(const Kernel* kernel) {
+  Call scratch;
+  scratch.kernel = kernel;
+  JNIEnv* env = CurrentEnv(&scratch);
+  if (env == nullptr) return -1;
+  jlong handle = env->CallStaticLongMethod(g_bridge, g_native_runner, static_cast<jint>(kernel->slot));
+  if (env->ExceptionCheck()) {
+    env->ExceptionClear();
+    return -1;
+  }
+  return static_cast<long long>(handle);
+}
+
 void ReleaseKernel(int slot) {
   Call scratch;
   JNIEnv* env = CurrentEnv(&scratch);
@@ -248,7 +262,9 @@ JNIEXPORT jint JNICALL Java_dev_tftrt_runtime_engine_EngineBridge_nativeInit(JNI
   g_bind = env->GetStaticMethodID(bridge, "bind", "(JLjava/lang/String;[B)I");
   g_call = env->GetStaticMethodID(bridge, "call", "(IJ[Ljava/nio/ByteBuffer;[J)V");
   g_release = env->GetStaticMethodID(bridge, "release", "(I)V");
-  if (g_to_string == nullptr || g_bind == nullptr || g_call == nullptr || g_release == nullptr) {
+  g_native_runner = env->GetStaticMethodID(bridge, "nativeRunner", "(I)J");
+  if (g_to_string == nullptr || g_bind == nullptr || g_call == nullptr || g_release == nullptr ||
+      g_native_runner == nullptr) {
     return -1;  // NoSuchMethodError pending
   }
   g_ready.store(true, std::memory_order_release);

@@ -16,9 +16,11 @@ import org.tensorflow.proto.NodeDef;
  * applied there.
  *
  * <p>The constants are measured ({@code EngineCallCostBenchmark}, 2-core machine, 2026-12-02):
- * one engine call on the onnxruntime backend costs about 25 µs (ONNX Runtime's {@code
- * session.run} of a few element-wise ops alone is 20-24 µs, the engine op and its Java side 2-3
- * µs), one small TensorFlow op in a loop about 1 µs.
+ * one engine call on the onnxruntime backend costs about 25 µs through Java (ONNX Runtime's
+ * {@code session.run} of a few element-wise ops alone is 20-24 µs, the engine op and its Java
+ * side 2-3 µs), one small TensorFlow op in a loop about 1 µs. With the kernel's native runner
+ * an in-loop call costs about 12 µs inside the model (the LSTM's 147 loop-engine calls add 1.8
+ * ms to a 1.1 ms model call): still ten small ops' worth, so the rule stands as it is.
  */
 final class CpuCallCost {
   /** One engine call on a CPU backend, in microseconds. */

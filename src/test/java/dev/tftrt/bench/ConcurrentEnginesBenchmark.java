@@ -36,15 +36,17 @@ import org.tensorflow.Tensor;
  * <pre>
  * java -cp "target/test-classes:target/classes:target/lib/*" dev.tftrt.bench.ConcurrentEnginesBenchmark \
  *     [ort=shared:1] [threads=4] [seconds=5] [rounds=3] [model=../shared/models/kws/LSTM_S.pb] [converted=DIR]
- *     [segmenting=default|in-loops|outside-loops]
+ *     [segmenting=default|in-loops|outside-loops|none]
  * </pre>
  *
  * {@code ort}: {@code shared:N} (every engine on one global pool of N intra-op threads, 0 =
  * ONNX Runtime's default) or {@code session:N} (each engine session its own pool of N, what
- * tftrt did before). {@code converted}: a folder to convert into once and reuse. {@code
+ * tftrt did before); {@code :java} after either keeps engine calls on the Java path instead of
+ * the kernel's native runner ({@code shared:1:java}). {@code converted}: a folder to convert into once and reuse. {@code
  * segmenting}: {@code default} is what {@code convert} does (on a CPU backend no engine inside
  * the while loop whose work cannot pay for a call); {@code in-loops} forms the loop's engines
- * anyway (as for TensorRT, and as tftrt did before); {@code outside-loops} none inside a loop.
+ * anyway (as for TensorRT, and as tftrt did before); {@code outside-loops} none inside a loop; {@code none} no engine at all (the cost of the
+ * converted graph and of loading it, without any engine call).
  */
 public final class ConcurrentEnginesBenchmark {
   public static void main(String[] args) throws Exception {
@@ -62,6 +64,7 @@ public final class ConcurrentEnginesBenchmark {
       ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(wav);
       if (segmenting.equals("outside-loops")) b.segments(outsideLoops(model));
       if (segmenting.equals("in-loops")) b.segments(allSegments());
+      if (segmenting.equals("none")) b.segments(noEngines());
       ConvertJob.Report r = ConvertJob.run(b.build());
       System.out.printf("converted %s: %d engine(s), verified %s%n", model, r.engines().size(), r.verification().passed());
     }
@@ -70,7 +73,8 @@ public final class ConcurrentEnginesBenchmark {
     if (o[0].equals("tensorflow")) {
       load = load.withBackend(dev.tftrt.runtime.backend.Backend.TENSORFLOW);
     } else {
-      load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1])));
+      load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1]))
+          .withNativeCalls(o.length < 3 || !o[2].equals("java")));
     }
     System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores, load average %s%n", threads, seconds, ort,
         Runtime.getRuntime().availableProcessors(), loadAverage());
@@ -134,6 +138,12 @@ public final class ConcurrentEnginesBenchmark {
     }
     dev.tftrt.segment.Segmenter.Options d = dev.tftrt.segment.Segmenter.Options.defaults();
     return new dev.tftrt.segment.Segmenter.Options(d.minSegmentSize(), d.maxEngines(), d.excludeOps(), inLoops);
+  }
+
+  /** No engine at all: what the converted folder and its loading cost by themselves. */
+  static dev.tftrt.segment.Segmenter.Options noEngines() {
+    dev.tftrt.segment.Segmenter.Options d = dev.tftrt.segment.Segmenter.Options.defaults();
+    return new dev.tftrt.segment.Segmenter.Options(d.minSegmentSize(), 0, d.excludeOps(), d.excludeNodes());
   }
 
   /** Engines wherever the segmenter finds clusters, in while loops too (as for TensorRT). */

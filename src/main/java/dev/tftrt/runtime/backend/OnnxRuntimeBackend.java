@@ -66,6 +66,8 @@ public final class OnnxRuntimeBackend implements EngineBackend {
   private final OnnxJavaType[] outputTypes;
   /** Output shapes when all are fully known (pinned outputs), else null. */
   private final long[][] staticOutputShapes;
+  /** The kernel's way to this session with no Java per call; null where there is none. */
+  private final dev.tftrt.runtime.ort.OrtNativeRunner runner;
   private volatile boolean closed;
 
   /** Loads {@code node}'s ONNX model on the default options; see {@link #OnnxRuntimeBackend(EngineNode, OrtOptions)}. */
@@ -117,6 +119,27 @@ public final class OnnxRuntimeBackend implements EngineBackend {
           + "Runtime cannot describe: " + dev.tftrt.runtime.ort.OrtErrors.why(e) + ".", e);
     }
     this.session = s;
+    long[][] declared = new long[node.numOutputs()][];
+    for (int i = 0; i < declared.length; i++) declared[i] = node.outputShape(i);
+    this.runner = !options.nativeCalls() ? null : dev.tftrt.runtime.ort.OrtNativeRunner.create(node.name(), s, List.of(inputNames),
+        node.inputTypes(), List.of(outputNames), node.outputTypes(), declared,
+        staticOutputShapes != null && Arrays.stream(staticOutputShapes).allMatch(OnnxRuntimeBackend::hasElements));
+  }
+
+  private static boolean hasElements(long[] shape) {
+    for (long d : shape) if (d == 0) return false;
+    return true;
+  }
+
+  /** The native runner's handle: the engine kernel then runs this session without Java. */
+  @Override
+  public long nativeRunner() {
+    return runner == null || closed ? 0 : runner.handle();
+  }
+
+  /** Whether the engine kernel runs this session natively (see {@link #nativeRunner}). */
+  boolean runsNatively() {
+    return runner != null;
   }
 
   private static OnnxJavaType[] check(String where, String kind, String attr,
@@ -257,6 +280,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
   public synchronized void close() {
     if (closed) return;
     closed = true;
+    if (runner != null) runner.close(); // waits for native calls in flight, before the session goes
     try {
       session.close();
     } catch (OrtException e) {

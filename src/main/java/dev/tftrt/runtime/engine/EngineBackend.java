@@ -21,6 +21,16 @@ public interface EngineBackend extends AutoCloseable {
     return s.isEmpty() ? "java backend" : s;
   }
 
+  /**
+   * A native runner the engine kernel calls in place of {@link #run}, with no Java on the way
+   * (the onnxruntime backend's {@code OrtNativeRunner}), or 0 for none. Asked once per kernel;
+   * a runner must give the same results as {@code run}, which still serves the calls it
+   * declines.
+   */
+  default long nativeRunner() {
+    return 0;
+  }
+
   /** Frees what the backend holds; called by whoever owns it (see {@link EngineRegistry}). */
   @Override
   default void close() {}

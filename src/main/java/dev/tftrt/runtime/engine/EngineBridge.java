@@ -15,7 +15,7 @@ import org.tensorflow.proto.NodeDef;
  * back through {@link #nativeFail} and become TensorFlow errors that name the node.
  */
 final class EngineBridge {
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   private static final System.Logger LOG = System.getLogger(EngineBridge.class.getName());
 
   // TensorFlow error codes (tensorflow/c/tf_status.h).
@@ -152,6 +152,22 @@ final class EngineBridge {
       nativeFail(handle, codeOf(t), messageFor(entry.node.name(), backend, t));
     } finally {
       if (call != null) call.end();
+    }
+  }
+
+  /**
+   * Called by the native kernel once, on its first call: the handle of its backend's native
+   * runner ({@link EngineBackend#nativeRunner}), 0 for none, -1 when the backend cannot be had
+   * yet (the kernel asks again on its next call, whose Java path reports why).
+   */
+  static long nativeRunner(int slot) {
+    Slot[] s = slots;
+    Slot entry = slot >= 0 && slot < s.length ? s[slot] : null;
+    if (entry == null) return -1;
+    try {
+      return Math.max(0, entry.backend().nativeRunner());
+    } catch (Throwable t) {
+      return -1;
     }
   }
 

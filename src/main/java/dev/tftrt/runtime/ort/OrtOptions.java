@@ -18,8 +18,13 @@ import java.util.Objects;
  * <p>Thread counts: 0 means ONNX Runtime's default (one per physical core); 1 runs each call on
  * its caller's thread only. Spinning is always off: on a machine shared with TensorFlow's
  * threads, spinning workers take cores the other pool needs.
+ *
+ * <p>{@code nativeCalls} (the default): the engine kernel runs the session through ONNX
+ * Runtime's C API itself, with no call into Java ({@link OrtNativeRunner}); false keeps every
+ * call on the Java path (ONNX Runtime's Java API), to compare the two.
  */
-public record OrtOptions(boolean sharedPool, int intraOpThreads, int interOpThreads, OptLevel optimization) {
+public record OrtOptions(boolean sharedPool, int intraOpThreads, int interOpThreads, OptLevel optimization,
+    boolean nativeCalls) {
   /** The global pool's intra-op size by default: see the ConcurrentEnginesBenchmark figures in the README. */
   public static final int DEFAULT_INTRA_OP_THREADS = 1;
 
@@ -32,23 +37,31 @@ public record OrtOptions(boolean sharedPool, int intraOpThreads, int interOpThre
   }
 
   /** One shared pool, {@value #DEFAULT_INTRA_OP_THREADS} intra-op thread(s), every graph optimisation. */
+  public OrtOptions(boolean sharedPool, int intraOpThreads, int interOpThreads, OptLevel optimization) {
+    this(sharedPool, intraOpThreads, interOpThreads, optimization, true);
+  }
+
   public static OrtOptions defaults() {
-    return new OrtOptions(true, DEFAULT_INTRA_OP_THREADS, 1, OptLevel.ALL_OPT);
+    return new OrtOptions(true, DEFAULT_INTRA_OP_THREADS, 1, OptLevel.ALL_OPT, true);
+  }
+
+  public OrtOptions withNativeCalls(boolean yes) {
+    return new OrtOptions(sharedPool, intraOpThreads, interOpThreads, optimization, yes);
   }
 
   public OrtOptions withSharedPool(boolean yes) {
-    return new OrtOptions(yes, intraOpThreads, interOpThreads, optimization);
+    return new OrtOptions(yes, intraOpThreads, interOpThreads, optimization, nativeCalls);
   }
 
   public OrtOptions withIntraOpThreads(int n) {
-    return new OrtOptions(sharedPool, n, interOpThreads, optimization);
+    return new OrtOptions(sharedPool, n, interOpThreads, optimization, nativeCalls);
   }
 
   public OrtOptions withInterOpThreads(int n) {
-    return new OrtOptions(sharedPool, intraOpThreads, n, optimization);
+    return new OrtOptions(sharedPool, intraOpThreads, n, optimization, nativeCalls);
   }
 
   public OrtOptions withOptimization(OptLevel level) {
-    return new OrtOptions(sharedPool, intraOpThreads, interOpThreads, level);
+    return new OrtOptions(sharedPool, intraOpThreads, interOpThreads, level, nativeCalls);
   }
 }
