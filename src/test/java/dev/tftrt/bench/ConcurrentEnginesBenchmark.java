@@ -26,10 +26,13 @@ import org.tensorflow.Tensor;
  * engine used to start its own ONNX Runtime pool on top of TensorFlow's; the figure to keep is
  * converted calls/s >= original calls/s.
  *
- * <p>Rounds alternate original and converted (A B, B A, ...) so machine noise hits both alike;
- * prints each round, the medians and the median of the rounds' ratios, and calls per second of
- * the process's CPU time, which other tenants of a shared machine change far less than calls
- * per second of wall time. The ONNX Runtime setting
+ * <p>Each round runs every variant in turn, forwards then backwards on the next round (A B C, C
+ * B A, ...), so machine noise hits all alike: the original graph, the converted model, and (on
+ * ONNX Runtime with the kernel's native runner) the same converted folder loaded once more with
+ * its engine calls through Java. Short rounds, many of them, average a shared machine's noise
+ * best. Prints each round, then for each converted variant its calls per second against the
+ * original's over all rounds, the median and quartiles of the rounds' ratios, and the ratio of
+ * calls per second of the process's CPU time. The ONNX Runtime setting
  * is fixed per process (its global pool is a process singleton), so compare settings by running
  * the program once for each:
  *
@@ -70,59 +73,74 @@ public final class ConcurrentEnginesBenchmark {
     }
     String[] o = ort.split(":");
     TftrtModel.Options load = TftrtModel.Options.defaults();
+    boolean alsoJavaPath = false;
     if (o[0].equals("tensorflow")) {
       load = load.withBackend(dev.tftrt.runtime.backend.Backend.TENSORFLOW);
     } else {
+      boolean nativeCalls = o.length < 3 || !o[2].equals("java");
       load = load.withOrt(OrtOptions.defaults().withSharedPool(o[0].equals("shared")).withIntraOpThreads(Integer.parseInt(o[1]))
-          .withNativeCalls(o.length < 3 || !o[2].equals("java")));
+          .withNativeCalls(nativeCalls));
+      alsoJavaPath = nativeCalls; // the same folder once more, its engine calls through Java
     }
-    System.out.printf("%d threads, %.0f s rounds, ONNX Runtime %s, %d cores, load average %s%n", threads, seconds, ort,
-        Runtime.getRuntime().availableProcessors(), loadAverage());
+    System.out.printf("%d threads, %.1f s per variant per round, ONNX Runtime %s, %d cores, load average %s%n", threads,
+        seconds, ort, Runtime.getRuntime().availableProcessors(), loadAverage());
 
     try (TfModel original = TfModel.load(LoadOptions.of(model));
         TftrtModel conv = TftrtModel.load(converted, load);
+        TftrtModel viaJava = alsoJavaPath ? TftrtModel.load(converted, load.withOrt(load.ort().withNativeCalls(false))) : null;
         Tensor in = wav.get("wav_data").toTensor()) {
       System.out.println("engines: " + conv.backends());
       TensorSpec input = original.inputs().get(0);
-      Call originalCall = () -> {
+      List<String> names = new ArrayList<>(List.of("original", "converted"));
+      List<Call> calls = new ArrayList<>();
+      calls.add(() -> {
         Session.Runner run = original.session().runner().feed(input.tensor(), in);
         for (TensorSpec out : original.outputs()) run.fetch(out.tensor());
         run.run().close();
-      };
-      Call convertedCall = () -> conv.call(Map.of(conv.inputs().get(0).key(), in)).close();
-      originalCall.run(); // warm up both
-      convertedCall.run();
-      List<Double> a = new ArrayList<>();
-      List<Double> b = new ArrayList<>();
-      List<Double> ratios = new ArrayList<>();
-      List<Double> ca = new ArrayList<>();
-      List<Double> cb = new ArrayList<>();
-      for (int r = 0; r < rounds; r++) {
-        // A B, then B A: a load that rises or falls over a pair of rounds hits both alike.
-        double[] x;
-        double[] y;
-        if (r % 2 == 0) {
-          x = callsPerSecond(originalCall, threads, seconds);
-          y = callsPerSecond(convertedCall, threads, seconds);
-        } else {
-          y = callsPerSecond(convertedCall, threads, seconds);
-          x = callsPerSecond(originalCall, threads, seconds);
-        }
-        a.add(x[0]);
-        b.add(y[0]);
-        ca.add(x[1]);
-        cb.add(y[1]);
-        ratios.add(y[0] / x[0]);
-        System.out.printf("  round %d: original %.1f calls/s, converted %.1f calls/s (%.2fx); per CPU second %.1f and %.1f%n",
-            r + 1, x[0], y[0], ratios.get(r), x[1], y[1]);
+      });
+      calls.add(() -> conv.call(Map.of(conv.inputs().get(0).key(), in)).close());
+      if (viaJava != null) {
+        names.add("converted, engine calls through Java");
+        calls.add(() -> viaJava.call(Map.of(viaJava.inputs().get(0).key(), in)).close());
       }
-      double ma = median(a);
-      double mb = median(b);
-      System.out.printf("median: original %.1f calls/s, converted %.1f calls/s: %.2fx; median of the rounds' ratios %.2fx"
-          + " (load average %s)%n", ma, mb, mb / ma, median(ratios), loadAverage());
-      System.out.printf("median calls per CPU second of this process (what other tenants of the machine do not change):"
-          + " original %.1f, converted %.1f: %.2fx%n", median(ca), median(cb), median(cb) / median(ca));
+      for (Call c : calls) for (int i = 0; i < 50; i++) c.run(); // warm up every variant
+      int v = calls.size();
+      double[][] rate = new double[v][rounds];
+      double[][] perCpu = new double[v][rounds];
+      for (int r = 0; r < rounds; r++) {
+        // Forwards, then backwards: a load that rises or falls over a pair of rounds hits all alike.
+        StringBuilder line = new StringBuilder("  round " + (r + 1) + ":");
+        for (int j = 0; j < v; j++) {
+          int k = r % 2 == 0 ? j : v - 1 - j;
+          double[] x = callsPerSecond(calls.get(k), threads, seconds);
+          rate[k][r] = x[0];
+          perCpu[k][r] = x[1];
+        }
+        for (int k = 0; k < v; k++) line.append(String.format(" %s %.1f calls/s;", names.get(k), rate[k][r]));
+        System.out.println(line);
+      }
+      for (int k = 1; k < v; k++) {
+        double[] ratio = new double[rounds];
+        double[] cpuRatio = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          ratio[r] = rate[k][r] / rate[0][r];
+          cpuRatio[r] = perCpu[k][r] / perCpu[0][r];
+        }
+        java.util.Arrays.sort(ratio);
+        java.util.Arrays.sort(cpuRatio);
+        System.out.printf("%s against the original: %.3fx calls/s over all rounds (%.1f vs %.1f); rounds' ratios median %.3fx,"
+            + " quartiles %.3f-%.3f; calls per CPU second of the process median %.3fx%n", names.get(k),
+            sum(rate[k]) / sum(rate[0]), sum(rate[k]) / rounds, sum(rate[0]) / rounds, ratio[rounds / 2], ratio[rounds / 4],
+            ratio[(3 * rounds) / 4], cpuRatio[rounds / 2]);
+      }
+      System.out.println("load average " + loadAverage());
     }
+  }
+
+  private static double sum(double[] xs) {
+    double t = 0;
+    for (double x : xs) t += x;
+    return t;
   }
 
   /**
@@ -191,12 +209,6 @@ public final class ConcurrentEnginesBenchmark {
   private static long processCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
         .getOperatingSystemMXBean()).getProcessCpuTime();
-  }
-
-  private static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    s.sort(Double::compare);
-    return s.get(s.size() / 2);
   }
 
   /** The 1, 5 and 15 minute load averages (Linux), or "unknown". */
