@@ -160,4 +160,32 @@ class ConvertInt8CliTest {
     assertEquals(2, c.code(), c.toString());
     assertEquals("tftrt: --calibration-data is for --precision int8 only.", c.firstErrLine());
   }
+
+  /** With no engine nothing is INT8: the conversion is checked on random inputs, as for FP32. */
+  @Test
+  void withNoEngineTheCheckRunsOnRandomInputs() throws Exception {
+    Path halfPlusTwo = dev.tftrt.testing.TestModels.shared("half_plus_two_tf1");
+    float[] xs = new float[64];
+    for (int i = 0; i < xs.length; i++) xs[i] = i * 0.1f;
+    Path calib = npz("x.npz", Map.of("x", HostTensor.ofFloats(new long[] {64, 1}, xs)));
+    Path out = dir.resolve("int8-no-engine");
+    Cli.Result r = Cli.run("convert", halfPlusTwo.toString(), "-o", out.toString(), "--precision", "int8",
+        "--max-engines", "0", "--calibration-data", calib.toString());
+    assertEquals(0, r.code(), r.toString());
+    JsonNode rep = JSON.readTree(out.resolve("report.json").toFile());
+    assertEquals(0, rep.get("engines").size());
+    assertTrue(rep.at("/verification/passed").asBoolean(), rep.toString());
+  }
+
+  /** Too few rows to hold any out: the refusal says so, not that no data was given. */
+  @Test
+  void tooFewRowsToHoldOutSaySo() {
+    Path calib = npz("three.npz", Map.of("image", train.batch(0, 3)));
+    Path out = dir.resolve("int8-three-rows");
+    Cli.Result r = Cli.run("convert", model.toString(), "-o", out.toString(), "--precision", "int8",
+        "--calibration-data", calib.toString());
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(r.firstErrLine().contains("the calibration data's 3 rows are too few to hold any out"), r.toString());
+    assertFalse(Files.exists(out));
+  }
 }
