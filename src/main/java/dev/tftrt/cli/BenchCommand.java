@@ -69,6 +69,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
   @Mixin BackendOption backendOption;
+  @Mixin BuildAtRuntimeOption buildAtRuntime;
   @Mixin InputOptions inputs;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -79,8 +80,8 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter pw = spec.commandLine().getOut();
     BenchOptions options = options();
     checkOutputs(); // before the run, so a refusal costs nothing
-    try (ModelRunner m = Models.open(common.load(model), backendOption.backend());
-        ModelRunner base = vs == null ? null : Models.open(common.load(vs), backendOption.backend())) {
+    try (ModelRunner m = Models.openWith(common.load(model), buildAtRuntime.load(backendOption.backend()));
+        ModelRunner base = vs == null ? null : Models.openWith(common.load(vs), buildAtRuntime.load(backendOption.backend()))) {
       BenchResult r = Bench.run(m, base, inputs.given(m), options, DeviceFileProbe.probe());
       BenchTable.print(pw, r);
       pw.flush();

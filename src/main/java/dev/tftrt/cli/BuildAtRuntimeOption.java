@@ -5,7 +5,7 @@ import dev.tftrt.runtime.backend.Backend;
 import picocli.CommandLine.Option;
 
 /**
- * --[no-]allow-build-at-runtime on run and compare, with the meaning it has on build and convert:
+ * --[no-]allow-build-at-runtime on run, compare and bench, with the meaning it has on build and convert:
  * whether the tensorrt backend builds an engine that neither the model's manifest nor a cache
  * holds for this GPU. Not given: the process's setting (on).
  */

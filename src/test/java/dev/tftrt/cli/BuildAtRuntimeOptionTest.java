@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** --[no-]allow-build-at-runtime on run and compare: parsed, and handed to the converted model's load options. */
+/** --[no-]allow-build-at-runtime on run, compare and bench: parsed, and handed to the converted model's load options. */
 class BuildAtRuntimeOptionTest {
   @TempDir Path tmp;
 
@@ -32,6 +32,22 @@ class BuildAtRuntimeOptionTest {
     cl.parseArgs(args);
     CompareCommand c = cl.getCommand();
     return c.buildAtRuntime.load(c.backendOption.backend());
+  }
+
+  static TftrtModel.Options bench(String... args) {
+    CommandLine cl = new CommandLine(new BenchCommand());
+    cl.parseArgs(args);
+    BenchCommand c = cl.getCommand();
+    return c.buildAtRuntime.load(c.backendOption.backend());
+  }
+
+  @Test
+  void benchTakesTheOptionToo() {
+    assertNull(bench("m").allowBuildAtRuntime());
+    assertEquals(Boolean.FALSE, bench("m", "--no-allow-build-at-runtime").allowBuildAtRuntime());
+    TftrtModel.Options o = bench("m", "--backend", "tensorrt", "--allow-build-at-runtime");
+    assertEquals(Backend.TENSORRT, o.backend());
+    assertEquals(Boolean.TRUE, o.allowBuildAtRuntime());
   }
 
   @Test
