@@ -243,6 +243,24 @@ std::string DescribeShape(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
+// Output j of the call, allocated in TensorFlow with these dims; null, with the call failed,
+// when TensorFlow cannot allocate it.
+TF_Tensor* AllocateOutput(const OrtRunner& r, Call* call, size_t j, const int64_t* dims, size_t rank,
+                          TF_Status* status) {
+  size_t bytes = TF_DataTypeSize(r.output_tf_types[j]);
+  for (size_t d = 0; d < rank; ++d) bytes *= static_cast<size_t>(dims[d]);
+  TF_Tensor* t = TF_AllocateOutput(call->ctx, static_cast<int>(j), r.output_tf_types[j], dims,
+                                   static_cast<int>(rank), bytes, status);
+  if (TF_GetCode(status) != TF_OK || t == nullptr) {
+    call->Fail(TF_RESOURCE_EXHAUSTED, "engine node '" + r.node + "': output " + std::to_string(j) +
+                                          ": allocation failed: " + TF_Message(status));
+    if (t != nullptr) TF_DeleteTensor(t);
+    return nullptr;
+  }
+  call->outputs[j] = t;
+  return t;
+}
+
 }  // namespace
 
 std::shared_ptr<OrtRunner> FindOrtRunner(long long handle) {
@@ -288,21 +306,12 @@ bool RunOrt(OrtRunner* r, Call* call) {
     // Outputs allocated in TensorFlow first, so ONNX Runtime writes where TensorFlow reads.
     for (size_t j = 0; j < m; ++j) {
       const std::vector<int64_t>& shape = r->output_shapes[j];
-      size_t bytes = TF_DataTypeSize(r->output_tf_types[j]);
-      for (int64_t d : shape) bytes *= static_cast<size_t>(d);
-      TF_Tensor* t = TF_AllocateOutput(call->ctx, static_cast<int>(j), r->output_tf_types[j],
-                                       shape.data(), static_cast<int>(shape.size()), bytes,
-                                       tf_status);
-      if (TF_GetCode(tf_status) != TF_OK || t == nullptr) {
-        call->Fail(TF_RESOURCE_EXHAUSTED, "engine node '" + r->node + "': output " +
-                                              std::to_string(j) + ": allocation failed: " +
-                                              TF_Message(tf_status));
-        if (t != nullptr) TF_DeleteTensor(t);
+      TF_Tensor* t = AllocateOutput(*r, call, j, shape.data(), shape.size(), tf_status);
+      if (t == nullptr) {
         release();
         return true;
       }
-      call->outputs[j] = t;
-      Status s = api.CreateTensor(r->memory_info, TF_TensorData(t), bytes, shape.data(),
+      Status s = api.CreateTensor(r->memory_info, TF_TensorData(t), TF_TensorByteSize(t), shape.data(),
                                   shape.size(), r->output_types[j], &outputs[j]);
       if (s != nullptr) {
         call->Fail(TF_FAILED_PRECONDITION, Failure(*r, s));
@@ -352,19 +361,9 @@ bool RunOrt(OrtRunner* r, Call* call) {
                                     DescribeShape(r->output_shapes[j]));
         break;
       }
-      size_t bytes = TF_DataTypeSize(r->output_tf_types[j]);
-      for (int64_t d : dims) bytes *= static_cast<size_t>(d);
-      TF_Tensor* t = TF_AllocateOutput(call->ctx, static_cast<int>(j), r->output_tf_types[j],
-                                       dims.data(), static_cast<int>(rank), bytes, tf_status);
-      if (TF_GetCode(tf_status) != TF_OK || t == nullptr) {
-        call->Fail(TF_RESOURCE_EXHAUSTED, "engine node '" + r->node + "': output " +
-                                              std::to_string(j) + ": allocation failed: " +
-                                              TF_Message(tf_status));
-        if (t != nullptr) TF_DeleteTensor(t);
-        break;
-      }
-      call->outputs[j] = t;
-      if (bytes > 0) std::memcpy(TF_TensorData(t), data, bytes);
+      TF_Tensor* t = AllocateOutput(*r, call, j, dims.data(), rank, tf_status);
+      if (t == nullptr) break;
+      if (TF_TensorByteSize(t) > 0) std::memcpy(TF_TensorData(t), data, TF_TensorByteSize(t));
     }
   }
   release();

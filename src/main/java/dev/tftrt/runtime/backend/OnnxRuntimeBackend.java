@@ -16,6 +16,7 @@ import dev.tftrt.runtime.engine.EngineBackend;
 import dev.tftrt.runtime.engine.EngineCall;
 import dev.tftrt.runtime.engine.EngineNode;
 import dev.tftrt.tensor.DTypes;
+import dev.tftrt.tensor.HostTensor;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -123,12 +124,7 @@ public final class OnnxRuntimeBackend implements EngineBackend {
     for (int i = 0; i < declared.length; i++) declared[i] = node.outputShape(i);
     this.runner = !options.nativeCalls() ? null : dev.tftrt.runtime.ort.OrtNativeRunner.create(node.name(), s, List.of(inputNames),
         node.inputTypes(), List.of(outputNames), node.outputTypes(), declared,
-        staticOutputShapes != null && Arrays.stream(staticOutputShapes).allMatch(OnnxRuntimeBackend::hasElements));
-  }
-
-  private static boolean hasElements(long[] shape) {
-    for (long d : shape) if (d == 0) return false;
-    return true;
+        staticOutputShapes != null && Arrays.stream(staticOutputShapes).allMatch(shape -> HostTensor.numElements(shape) > 0));
   }
 
   /** The native runner's handle: the engine kernel then runs this session without Java. */

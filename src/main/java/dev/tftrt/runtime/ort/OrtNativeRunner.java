@@ -1,6 +1,7 @@
 package dev.tftrt.runtime.ort;
 
 import ai.onnxruntime.OrtSession;
+import dev.tftrt.convert.OnnxTypes;
 import dev.tftrt.runtime.engine.EngineOp;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -84,24 +85,9 @@ public final class OrtNativeRunner implements AutoCloseable {
     return EngineOp.isLoaded() ? nativeCalls() : 0;
   }
 
-  /** ONNX's TensorProto element type for a TensorFlow dtype, 0 where this path has none. */
+  /** ONNX's element type for a TensorFlow dtype, 0 where this path has none (strings have no fixed size). */
   static int onnxType(DataType t) {
-    return switch (t) {
-      case DT_FLOAT -> 1;
-      case DT_UINT8 -> 2;
-      case DT_INT8 -> 3;
-      case DT_UINT16 -> 4;
-      case DT_INT16 -> 5;
-      case DT_INT32 -> 6;
-      case DT_INT64 -> 7;
-      case DT_BOOL -> 9;
-      case DT_HALF -> 10;
-      case DT_DOUBLE -> 11;
-      case DT_UINT32 -> 12;
-      case DT_UINT64 -> 13;
-      case DT_BFLOAT16 -> 16;
-      default -> 0;
-    };
+    return dev.tftrt.tensor.DTypes.base(t) == DataType.DT_STRING || !OnnxTypes.hasElemType(t) ? 0 : OnnxTypes.elemType(t);
   }
 
   private static int[] onnxTypes(List<DataType> ts) {
