@@ -5,6 +5,7 @@ import dev.tftrt.model.TensorNames;
 import dev.tftrt.TftrtException;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
@@ -35,6 +36,13 @@ public final class TensorInfoTable {
    *     copy of the graph before inference
    */
   public static TensorInfoTable of(GraphDef graph, Map<String, long[]> placeholderShapes) {
+    TensorInfoTable t = infer(graph, placeholderShapes);
+    t.refineLoops(graph, placeholderShapes);
+    return t;
+  }
+
+  /** TensorFlow's inference alone, loops as TensorFlow leaves them. */
+  private static TensorInfoTable infer(GraphDef graph, Map<String, long[]> placeholderShapes) {
     GraphDef g = graph;
     if (!placeholderShapes.isEmpty()) {
       GraphDef.Builder b = graph.toBuilder();
@@ -85,21 +93,42 @@ public final class TensorInfoTable {
       Map<String, long[]> cuts) {
     TensorInfoTable whole = of(graph, placeholderShapes);
     if (cuts.isEmpty()) return whole;
+    Map<String, TensorInfo> cutInfo = new HashMap<>();
+    for (Map.Entry<String, long[]> e : cuts.entrySet()) {
+      TensorInfo inferred = whole.get(e.getKey());
+      cutInfo.put(e.getKey(), new TensorInfo(inferred.dtype(), e.getValue() != null ? e.getValue() : inferred.dims()));
+    }
     Map<String, String> replacement = new HashMap<>();
+    GraphDef cut = cut(graph, cutInfo, replacement);
+    TensorInfoTable t;
+    try {
+      t = of(cut, placeholderShapes);
+    } catch (TftrtException e) {
+      return whole; // the cut shapes contradict the graph; TensorFlow will say so at run time
+    }
+    for (String ph : replacement.values()) t.infos.remove(TensorNames.of(ph, 0));
+    // Tensors the cut made unreachable keep what the whole graph says.
+    for (Map.Entry<String, TensorInfo> e : whole.infos.entrySet()) t.infos.putIfAbsent(e.getKey(), e.getValue());
+    t.infos.putAll(cutInfo);
+    return t;
+  }
+
+  /**
+   * The graph with each cut tensor's consumers reading a new Placeholder of its info instead;
+   * replacement receives tensor -> placeholder name.
+   */
+  private static GraphDef cut(GraphDef graph, Map<String, TensorInfo> cuts, Map<String, String> replacement) {
     GraphDef.Builder b = graph.toBuilder();
     java.util.Set<String> names = new java.util.HashSet<>();
     for (NodeDef n : graph.getNodeList()) names.add(n.getName());
     int k = 0;
-    Map<String, TensorInfo> cutInfo = new HashMap<>();
-    for (Map.Entry<String, long[]> e : cuts.entrySet()) {
-      TensorInfo inferred = whole.get(e.getKey());
-      long[] dims = e.getValue() != null ? e.getValue() : inferred.dims();
-      cutInfo.put(e.getKey(), new TensorInfo(inferred.dtype(), dims));
+    for (Map.Entry<String, TensorInfo> e : cuts.entrySet()) {
       String ph;
       do {
-        ph = "_tftrt_cut_" + k++;
+        ph = "tftrt_cut_" + k++; // TensorFlow refuses node names that begin with "_"
       } while (names.contains(ph));
       replacement.put(e.getKey(), ph);
+      long[] dims = e.getValue().dims();
       AttrValue shape;
       if (dims == null) {
         shape = AttrValue.newBuilder().setShape(TensorShapeProto.newBuilder().setUnknownRank(true)).build();
@@ -109,7 +138,7 @@ public final class TensorInfoTable {
         shape = AttrValue.newBuilder().setShape(sp).build();
       }
       b.addNode(NodeDef.newBuilder().setName(ph).setOp("Placeholder")
-          .putAttr("dtype", AttrValue.newBuilder().setType(inferred.dtype()).build())
+          .putAttr("dtype", AttrValue.newBuilder().setType(e.getValue().dtype()).build())
           .putAttr("shape", shape));
     }
     for (int i = 0; i < graph.getNodeCount(); i++) {
@@ -125,17 +154,108 @@ public final class TensorInfoTable {
       }
       if (nb != null) b.setNode(i, nb);
     }
-    TensorInfoTable t;
-    try {
-      t = of(b.build(), placeholderShapes);
-    } catch (TftrtException e) {
-      return whole; // the cut shapes contradict the graph; TensorFlow will say so at run time
+    return b.build();
+  }
+
+  /**
+   * Shapes TensorFlow leaves unknown in TF1 while loops, proved. TensorFlow's {@code Enter}
+   * forgets a loop variable's shape (it may change between iterations), so everything a loop
+   * computes from it, and its {@code Exit}, is unknown: the LSTM's final state feeds a dense
+   * layer of unknown size. For each {@code Merge(Enter(x), NextIteration(y))} with x fully
+   * known, the hypothesis is that the variable keeps x's shape; the loop is inferred again with
+   * every Merge cut to its hypothesis, and a hypothesis holds when y comes out with exactly that
+   * shape (by induction over iterations). Those that fail are dropped and the rest checked
+   * again, until all that are left hold; only then are their shapes used. (A scalar variable,
+   * such as a loop's counter, stays unknown in graphs older than version 21: TensorFlow reads a
+   * scalar Placeholder there as one of unknown shape, so the cut proves nothing.)
+   */
+  private void refineLoops(GraphDef graph, Map<String, long[]> placeholderShapes) {
+    Map<String, NodeDef> byName = new HashMap<>();
+    for (NodeDef n : graph.getNodeList()) byName.put(n.getName(), n);
+    Map<String, TensorInfo> hypothesis = new java.util.LinkedHashMap<>();
+    Map<String, String> next = new HashMap<>(); // Merge:0 -> what its NextIteration passes back
+    for (NodeDef m : graph.getNodeList()) {
+      if (!m.getOp().equals("Merge") || m.getInputCount() < 2) continue;
+      NodeDef a = byName.get(TensorNames.node(m.getInput(0)));
+      NodeDef b = byName.get(TensorNames.node(m.getInput(1)));
+      if (a == null || b == null || TensorNames.isControl(m.getInput(1))) continue;
+      if (a.getOp().equals("NextIteration")) {
+        NodeDef t = a;
+        a = b;
+        b = t;
+      }
+      if (!a.getOp().equals("Enter") || !b.getOp().equals("NextIteration") || b.getInputCount() < 1) continue;
+      String merged = TensorNames.of(m.getName(), 0);
+      TensorInfo entered = get(a.getInput(0));
+      if (!entered.isFullyKnown() || get(merged).isFullyKnown()) continue;
+      hypothesis.put(merged, entered);
+      next.put(merged, TensorNames.canonical(b.getInput(0)));
     }
-    for (String ph : replacement.values()) t.infos.remove(TensorNames.of(ph, 0));
-    // Tensors the cut made unreachable keep what the whole graph says.
-    for (Map.Entry<String, TensorInfo> e : whole.infos.entrySet()) t.infos.putIfAbsent(e.getKey(), e.getValue());
-    t.infos.putAll(cutInfo);
-    return t;
+    Map<String, TensorInfo> facts = tensorArrayReads(graph, byName);
+    while (!hypothesis.isEmpty() || !facts.isEmpty()) {
+      Map<String, TensorInfo> cuts = new java.util.LinkedHashMap<>(facts);
+      cuts.putAll(hypothesis);
+      Map<String, String> replacement = new HashMap<>();
+      TensorInfoTable proved;
+      try {
+        proved = infer(cut(graph, cuts, replacement), placeholderShapes);
+      } catch (TftrtException e) {
+        return; // TensorFlow refuses the hypotheses together: keep what it inferred itself
+      }
+      TensorInfoTable t = proved;
+      if (hypothesis.entrySet().removeIf(h -> !t.get(next.get(h.getKey())).equals(h.getValue()))) continue;
+      for (String ph : replacement.values()) t.infos.remove(TensorNames.of(ph, 0));
+      infos.putAll(t.infos);
+      infos.putAll(cuts);
+      return;
+    }
+  }
+
+  /**
+   * The element shape of each {@code TensorArrayReadV3} of an array whose one writer is a
+   * {@code TensorArrayScatterV3} of a known value (a TF1 RNN's input, unstacked by time): every
+   * element is a slice of that value. TensorFlow's own inference leaves these reads unknown, and
+   * with them all of an RNN cell.
+   */
+  private Map<String, TensorInfo> tensorArrayReads(GraphDef graph, Map<String, NodeDef> byName) {
+    Map<String, List<NodeDef>> users = new HashMap<>(); // TensorArrayV3 -> ops taking its handle
+    for (NodeDef n : graph.getNodeList()) {
+      if (n.getOp().startsWith("TensorArray") && !n.getOp().equals("TensorArrayV3") && n.getInputCount() > 0) {
+        NodeDef array = arrayOf(n.getInput(0), byName);
+        if (array != null) users.computeIfAbsent(array.getName(), k -> new java.util.ArrayList<>()).add(n);
+      }
+    }
+    Map<String, TensorInfo> reads = new HashMap<>();
+    for (Map.Entry<String, List<NodeDef>> e : users.entrySet()) {
+      List<NodeDef> writers = e.getValue().stream().filter(n -> WRITERS.contains(n.getOp())).toList();
+      if (writers.size() != 1 || !writers.get(0).getOp().equals("TensorArrayScatterV3")) continue;
+      TensorInfo value = get(writers.get(0).getInput(2));
+      if (!value.hasRank() || value.rank() < 1) continue;
+      long[] element = java.util.Arrays.copyOfRange(value.dims(), 1, value.rank());
+      TensorInfo info = new TensorInfo(value.dtype(), element);
+      if (!info.isFullyKnown()) continue;
+      for (NodeDef r : e.getValue()) {
+        if (r.getOp().equals("TensorArrayReadV3") && !get(TensorNames.of(r.getName(), 0)).isFullyKnown()) {
+          reads.put(TensorNames.of(r.getName(), 0), info);
+        }
+      }
+    }
+    return reads;
+  }
+
+  private static final java.util.Set<String> WRITERS = java.util.Set.of("TensorArrayWriteV3",
+      "TensorArrayScatterV3", "TensorArraySplitV3");
+
+  /** The TensorArrayV3 a handle comes from, through Enter and Identity; null when it is not plain. */
+  private static NodeDef arrayOf(String handle, Map<String, NodeDef> byName) {
+    NodeDef n = byName.get(TensorNames.node(handle));
+    for (int hops = 0; n != null && hops < 64; hops++) {
+      if (n.getOp().equals("TensorArrayV3")) return TensorNames.index(handle) == 0 ? n : null;
+      if (!n.getOp().equals("Enter") && !n.getOp().equals("Identity") || n.getInputCount() < 1) return null;
+      handle = n.getInput(0);
+      n = byName.get(TensorNames.node(handle));
+    }
+    return null;
   }
 
   private static long[] dims(Shape s) {
