@@ -2,6 +2,7 @@ package dev.tftrt.segment;
 
 import dev.tftrt.convert.TfGraph;
 import dev.tftrt.graph.TensorInfo;
+import dev.tftrt.model.TensorNames;
 import java.util.Collection;
 import java.util.Set;
 import org.tensorflow.proto.NodeDef;
@@ -34,6 +35,39 @@ final class CpuCallCost {
   private static final Set<String> CONVS = Set.of("Conv2D", "DepthwiseConv2dNative", "Conv3D", "Conv2DBackpropInput");
 
   private CpuCallCost() {}
+
+  /**
+   * One engine call outside a loop on the onnxruntime backend with the kernel's native runner,
+   * in microseconds: ONNX Runtime's run of a 3-op engine inside the LSTM model, measured under
+   * 4 threads on 2 cores ({@code ConcurrentEnginesBenchmark}, 2026-12-02: 10-15 µs).
+   */
+  static final double ONCE_CALL_MICROS = 12;
+  /** FLOPs above which such a call is under 5% of the compute (at about 10 GFLOP/s per core). */
+  static final double ONCE_LARGE_FLOPS = ONCE_CALL_MICROS * 20 * 10_000;
+
+  /**
+   * Null when a cluster outside any loop pays for its one call per model call, or when that is
+   * not known; else the sentence saying why it stays in TensorFlow. Known means every tensor
+   * the cluster reads has a fully known shape, so the estimate is the cluster's work on every
+   * call: with an unknown dimension (a batch) the work may be any size, and the engine stays.
+   */
+  static String tooSmallOnce(TfGraph graph, Collection<String> cluster, int work) {
+    Set<String> inside = new java.util.HashSet<>(cluster);
+    for (String n : cluster) {
+      for (String in : graph.node(n).getInputList()) {
+        if (TensorNames.isControl(in) || inside.contains(TensorNames.node(in))) continue;
+        TensorInfo t = graph.info(TensorNames.canonical(in));
+        if (t == null || !t.isFullyKnown()) return null;
+      }
+    }
+    double flops = 0;
+    for (String n : cluster) flops += flops(graph, graph.node(n));
+    if (work * TF_OP_MICROS >= ONCE_CALL_MICROS || flops >= ONCE_LARGE_FLOPS) return null;
+    return String.format(java.util.Locale.ROOT, Segmenter.ONCE_TOO_SMALL + ": on its fixed "
+        + "shapes its %d op(s) (%.0f FLOPs) cost TensorFlow less than one engine call (about "
+        + "%.0f µs; an engine needs %.0f ops or %.0f FLOPs).", work, flops, ONCE_CALL_MICROS,
+        ONCE_CALL_MICROS / TF_OP_MICROS, ONCE_LARGE_FLOPS);
+  }
 
   /** Null when the cluster pays for its call; else the sentence saying why it stays in TensorFlow. */
   static String tooSmall(TfGraph graph, Collection<String> cluster, int work) {

@@ -33,6 +33,8 @@ import org.tensorflow.proto.NodeDef;
 public final class Segmenter {
   /** How the reason of a node left in TensorFlow by the while-loop rule begins (see {@link Options}). */
   public static final String IN_LOOP_TOO_SMALL = "inside a while loop, too small for a CPU engine call";
+  /** How the reason of a node left in TensorFlow by the fixed-shape rule begins (see {@link Options}). */
+  public static final String ONCE_TOO_SMALL = "too small for a CPU engine call";
 
   /** Ops that do no work: they do not count towards the minimum segment size. */
   private static final Set<String> NO_WORK = Set.of("Identity", "IdentityN", "Snapshot",
@@ -119,8 +121,9 @@ public final class Segmenter {
     LoopFrames frames = options.target() == Target.CPU ? new LoopFrames(graph) : null;
     for (List<String> g : groups.values()) {
       int w = work(graph, g);
-      String tooSmall = frames != null && w >= options.minSegmentSize() && g.stream().anyMatch(frames::inLoop)
-          ? CpuCallCost.tooSmall(graph, g, w) : null;
+      String tooSmall = frames == null || w < options.minSegmentSize() ? null
+          : g.stream().anyMatch(frames::inLoop) ? CpuCallCost.tooSmall(graph, g, w)
+          : CpuCallCost.tooSmallOnce(graph, g, w);
       if (tooSmall != null) {
         for (String n : g) rejected.put(n, tooSmall); // said per node, as for unsupported ones
       } else {

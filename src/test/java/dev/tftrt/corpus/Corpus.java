@@ -33,12 +33,12 @@ public final class Corpus {
   }
 
   /**
-   * Coverage of one conversion, and its size (heavyInLoops: convolutions and matmuls left in
- * TensorFlow by the while-loop rule, their loop too small for a CPU engine call): the converted folder's bytes (every file), those of
+   * Coverage of one conversion, and its size (heavyTooSmall: convolutions and matmuls left in
+ * TensorFlow by the CPU call-cost rule, in a loop or on small fixed shapes): the converted folder's bytes (every file), those of
    * its text files (tftrt.json, report.json, report.md: a few KB whatever the model), and the
    * frozen graph's.
    */
-  public record Row(Entry entry, int engines, int heavyInside, int heavyInLoops, int heavyTotal, int leftInTf,
+  public record Row(Entry entry, int engines, int heavyInside, int heavyTooSmall, int heavyTotal, int leftInTf,
       double maxAbs, boolean identical, long folderBytes, long textBytes, long frozenBytes) {}
 
   private static long bytes(Path dir, java.util.function.Predicate<Path> which) {
@@ -58,6 +58,7 @@ public final class Corpus {
     return new Entry(name, path, Map.of(), null, 3, "");
   }
 
+  private static final String CPU_CALL = "too small to pay for an engine call (on TensorRT they are engines)";
   private static final String KWS_FRONT_END = "the audio front end (DecodeWav, AudioSpectrogram, Mfcc)";
 
   public static List<Entry> entries() {
@@ -67,17 +68,19 @@ public final class Corpus {
     e.add(new Entry("regression (SavedModel)", "regression/saved_model", Map.of(), null, 1, ""));
     e.add(new Entry("regression (frozen)", "regression/graphdef/frozen.pb", Map.of(), null, 1, ""));
     e.add(new Entry("half_plus_two (TF1)", "half_plus_two_tf1", Map.of(), null, 1, ""));
-    e.add(new Entry("half_plus_two (TF2)", "half_plus_two_tf2", Map.of(), null, 1, ""));
+    e.add(new Entry("half_plus_two (TF2)", "half_plus_two_tf2", Map.of(), null, 1,
+        "on the CPU backends, its 2 ops on a fixed shape: " + CPU_CALL));
     for (String k : List.of("DS_CNN_S", "CNN_S", "DNN_S")) {
       e.add(new Entry("kws " + k, "kws/" + k + ".pb", Map.of(), wav(7), 3, KWS_FRONT_END));
     }
     e.add(new Entry("kws LSTM_S", "kws/LSTM_S.pb", Map.of(), wav(7), 3,
         KWS_FRONT_END + "; the LSTM's TF1 while loop (Enter, Merge, Switch, NextIteration, Exit, TensorArrayV3) with, on"
         + " the CPU backends, its cell (2 matmuls): as engines it would make 3 calls per time step, each costing more"
-        + " than the ops it replaces (on TensorRT they are engines)"));
+        + " than the ops it replaces; and its output layer (1 matmul, softmax, on fixed shapes): " + CPU_CALL));
     e.add(new Entry("kws CRNN_S", "kws/CRNN_S.pb", Map.of(), wav(7), 3,
         KWS_FRONT_END + "; the GRU's TF1 while loop with, on the CPU backends, its cell (4 matmuls), too small to pay"
-        + " for engine calls once per time step (on TensorRT its cell ops run in 5 engines inside the loop)"));
+        + " for engine calls once per time step; and its conv front and output layers (1 conv, 2 matmuls, on fixed"
+        + " shapes): " + CPU_CALL));
     e.add(new Entry("deeplab 257", "deeplab-mnv2-portrait/frozen_inference_graph.pb",
         Map.of("ImageTensor", new long[] {1, 257, 257, 3}), null, 3, ""));
     e.add(new Entry("lstm-unrolled", "lstm-unrolled/frozen.pb", List.of(), Map.of("keep_prob", "1.0"), Map.of(),
@@ -110,12 +113,12 @@ public final class Corpus {
     int[] heavy = p.computeHeavyInEngines();
     double maxAbs = r.verification().diffs().stream().mapToDouble(d -> d.maxAbs()).max().orElse(0);
     java.util.Set<String> text = java.util.Set.of("tftrt.json", "report.json", "report.md");
-    int inLoops = 0;
+    int tooSmall = 0;
     for (java.util.Map.Entry<String, String> n : p.segments().rejected().entrySet()) {
       if (Plan.COMPUTE_HEAVY.contains(p.graph().node(n.getKey()).getOp())
-          && n.getValue().startsWith(Segmenter.IN_LOOP_TOO_SMALL)) inLoops++;
+          && (n.getValue().startsWith(Segmenter.IN_LOOP_TOO_SMALL) || n.getValue().startsWith(Segmenter.ONCE_TOO_SMALL))) tooSmall++;
     }
-    return new Row(e, r.engines().size(), heavy[0], inLoops, heavy[1], p.nodesLeftInTensorFlow(), maxAbs,
+    return new Row(e, r.engines().size(), heavy[0], tooSmall, heavy[1], p.nodesLeftInTensorFlow(), maxAbs,
         r.verification().identical(), bytes(out, f -> true), bytes(out, f -> text.contains(f.getFileName().toString())),
         p.frozen().graph().getSerializedSize());
   }

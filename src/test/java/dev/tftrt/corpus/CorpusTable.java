@@ -23,7 +23,7 @@ public final class CorpusTable {
         Corpus.Row r = Corpus.convert(e, models, tmp.resolve("m" + i++));
         rows.add(r);
         System.out.printf("%-40s %d engines, heavy %d/%d (%d in loops), left %d, max abs %.3g%s (%.1f s)%n", e.name(), r.engines(),
-            r.heavyInside(), r.heavyTotal(), r.heavyInLoops(), r.leftInTf(), r.maxAbs(), r.identical() ? " identical" : "",
+            r.heavyInside(), r.heavyTotal(), r.heavyTooSmall(), r.leftInTf(), r.maxAbs(), r.identical() ? " identical" : "",
             (System.nanoTime() - t0) / 1e9);
       } catch (Throwable t) {
         System.out.printf("%-40s FAILED: %s (%.1f s)%n", e.name(), t.getMessage(), (System.nanoTime() - t0) / 1e9);

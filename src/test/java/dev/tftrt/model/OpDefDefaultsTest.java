@@ -112,7 +112,9 @@ class OpDefDefaultsTest {
   void strippedNodesConvertInsideOneEngine() throws IOException {
     Path pb = tmp.resolve("stripped.pb");
     Files.write(pb, strippedGraph().toByteArray());
-    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(Loads.of(pb).outputs("argmax", "bn").build(), tmp.resolve("out")).shapes(Map.of("x", new long[] {2, 8, 8, 4})).build());
+    ConvertJob.Report r = ConvertJob.run(ConvertJob.builder(Loads.of(pb).outputs("argmax", "bn").build(), tmp.resolve("out")).shapes(Map.of("x", new long[] {2, 8, 8, 4}))
+        // segmented as for TensorRT: on the CPU these 4 ops on fixed shapes would not pay for a call
+        .segments(dev.tftrt.segment.Segmenter.Options.defaults().withTarget(dev.tftrt.segment.Segmenter.Target.GPU)).build());
     assertTrue(r.verification().passed());
     Plan plan = r.plan();
     Set<String> inEngines = new HashSet<>();

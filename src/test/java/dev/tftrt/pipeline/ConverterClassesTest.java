@@ -35,7 +35,9 @@ class ConverterClassesTest {
   private final Rand rand = new Rand(8);
 
   private static ConvertJob.Report convert(Path model, Path out, Map<String, long[]> shapes) {
-    return ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).shapes(shapes).build());
+    // Segmented as for TensorRT: on the CPU these small graphs on fixed shapes would not pay for a call.
+    return ConvertJob.run(ConvertJob.builder(LoadOptions.of(model), out).shapes(shapes)
+        .segments(dev.tftrt.segment.Segmenter.Options.defaults().withTarget(dev.tftrt.segment.Segmenter.Target.GPU)).build());
   }
 
   private Path write(TfBuilder b, String name) throws Exception {

@@ -25,7 +25,7 @@ import org.tensorflow.proto.NodeDef;
  * LoopCond, NextIteration, Exit), with a chain of candidate ops as its body and three more
  * after its Exit; the frame name has slashes, as TensorFlow's own do.
  */
-class CpuLoopRuleTest {
+public class CpuLoopRuleTest {
   private static final Set<String> OK = Set.of("Neg", "Abs", "Exp", "Tanh", "MatMul");
   private static final Function<NodeView, Optional<String>> RULE = n ->
       OK.contains(n.op()) ? Optional.empty() : Optional.of("op " + n.op() + " is not in the test set.");
@@ -63,14 +63,22 @@ class CpuLoopRuleTest {
   }
 
   /**
+   * Batch of x unknown: the loop variable's size is not fixed, so the ops after the loop stay an
+   * engine on the CPU too (with x fixed at [1, 4] they would be too small to pay for a call).
+   */
+  static GraphDef loop(int bodyOps, int rows) {
+    return loop(bodyOps, rows, new long[] {-1, 4});
+  }
+
+  /**
    * With {@code rows} > 0 the body starts with a MatMul of two loop constants, [rows, 3] by [3,
    * rows] (6 rows² FLOPs): the loop-carried value's shape is unknown to TensorFlow's inference,
    * the constants' is not.
    */
-  static GraphDef loop(int bodyOps, int rows) {
+  public static GraphDef loop(int bodyOps, int rows, long[] xShape) {
     GraphDef.Builder g = GraphDef.newBuilder();
     g.addNode(NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", type(DataType.DT_FLOAT))
-        .putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(new long[] {1, 4})).build()));
+        .putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(xShape)).build()));
     g.addNode(NodeDef.newBuilder().setName("i0").setOp("Const").putAttr("dtype", type(DataType.DT_INT32))
         .putAttr("value", AttrValue.newBuilder().setTensor(TensorProtos.fromHost(HostTensor.ofInts(new long[0], 0))).build()));
     g.addNode(enter("enter", "x", DataType.DT_FLOAT));
