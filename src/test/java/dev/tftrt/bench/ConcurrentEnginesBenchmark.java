@@ -20,16 +20,18 @@ import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 
 /**
- * Issue 9: a converted model with several engines (the LSTM_S keyword spotter: 4 engines, 3 of
- * them inside its while loop, when segmented for TensorRT; 1 on the CPU backends), called from
- * several threads at once, against its original TensorFlow graph called the same way. Each
- * engine used to start its own ONNX Runtime pool on top of TensorFlow's; the figure to keep is
- * converted calls/s >= original calls/s.
+ * Issue 9: a converted model with several engines, called from several threads at once, against
+ * its original TensorFlow graph called the same way. Each engine used to start its own ONNX
+ * Runtime pool on top of TensorFlow's; the figure to keep is converted calls/s >= original
+ * calls/s. The LSTM_S keyword spotter has 4 engines when segmented for TensorRT (3 inside its
+ * while loop) and none on the CPU backends (each too small to pay for its call there); DeepLab
+ * at a dynamic input size has 3.
  *
- * <p>Each round runs every variant in turn, forwards then backwards on the next round (A B C, C
- * B A, ...), so machine noise hits all alike: the original graph, the converted model, and (on
- * ONNX Runtime with the kernel's native runner) the same converted folder loaded once more with
- * its engine calls through Java. Short rounds, many of them, average a shared machine's noise
+ * <p>Each round runs every variant in turn, starting one later each round (A B C D, B C D A, ...),
+ * so machine noise hits all alike: the original graph, the converted model, (on ONNX Runtime
+ * with the kernel's native runner) the same converted folder loaded once more with its engine
+ * calls through Java, and the original loaded once more as a control, whose ratio to the
+ * original is the noise of the measurement itself. Short rounds, many of them, average a shared machine's noise
  * best. Prints each round, then for each converted variant its calls per second against the
  * original's over all rounds, the median and quartiles of the rounds' ratios, and the ratio of
  * calls per second of the process's CPU time. The ONNX Runtime setting
@@ -39,7 +41,7 @@ import org.tensorflow.Tensor;
  * <pre>
  * java -cp "target/test-classes:target/classes:target/lib/*" dev.tftrt.bench.ConcurrentEnginesBenchmark \
  *     [ort=shared:1] [threads=4] [seconds=5] [rounds=3] [model=../shared/models/kws/LSTM_S.pb] [converted=DIR]
- *     [segmenting=default|in-loops|outside-loops|none]
+ *     [segmenting=default|in-loops|outside-loops|none] [shape=D1,D2,...]
  * </pre>
  *
  * {@code ort}: {@code shared:N} (every engine on one global pool of N intra-op threads, 0 =
@@ -49,7 +51,9 @@ import org.tensorflow.Tensor;
  * segmenting}: {@code default} is what {@code convert} does (on a CPU backend no engine inside
  * the while loop whose work cannot pay for a call); {@code in-loops} forms the loop's engines
  * anyway (as for TensorRT, and as tftrt did before); {@code outside-loops} none inside a loop; {@code none} no engine at all (the cost of the
- * converted graph and of loading it, without any engine call).
+ * converted graph and of loading it, without any engine call). {@code shape}: the shape of the
+ * model's one input where it is not fixed (DeepLab: {@code 1,257,257,3}); the KWS graphs get a
+ * WAV clip.
  */
 public final class ConcurrentEnginesBenchmark {
   public static void main(String[] args) throws Exception {
@@ -60,11 +64,10 @@ public final class ConcurrentEnginesBenchmark {
     Path model = Path.of(arg(args, 4, "../shared/models/kws/LSTM_S.pb"));
     Path converted = args.length > 5 ? Path.of(args[5]) : Files.createTempDirectory("tftrt-bench-").resolve("converted");
 
-    Map<String, HostTensor> wav = Map.of("wav_data", HostTensor.ofStrings(new long[0],
-        new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
     String segmenting = arg(args, 6, "default");
+    Map<String, HostTensor> feeds = feeds(model, args.length > 7 ? args[7] : null);
     if (!Files.exists(converted)) {
-      ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(wav);
+      ConvertJob.Builder b = ConvertJob.builder(LoadOptions.of(model), converted).given(feeds);
       if (segmenting.equals("outside-loops")) b.segments(outsideLoops(model));
       if (segmenting.equals("in-loops")) b.segments(allSegments());
       if (segmenting.equals("none")) b.segments(noEngines());
@@ -88,7 +91,8 @@ public final class ConcurrentEnginesBenchmark {
     try (TfModel original = TfModel.load(LoadOptions.of(model));
         TftrtModel conv = TftrtModel.load(converted, load);
         TftrtModel viaJava = alsoJavaPath ? TftrtModel.load(converted, load.withOrt(load.ort().withNativeCalls(false))) : null;
-        Tensor in = wav.get("wav_data").toTensor()) {
+        TfModel control = TfModel.load(LoadOptions.of(model));
+        Tensor in = feeds.values().iterator().next().toTensor()) {
       System.out.println("engines: " + conv.backends());
       TensorSpec input = original.inputs().get(0);
       List<String> names = new ArrayList<>(List.of("original", "converted"));
@@ -103,15 +107,24 @@ public final class ConcurrentEnginesBenchmark {
         names.add("converted, engine calls through Java");
         calls.add(() -> viaJava.call(Map.of(viaJava.inputs().get(0).key(), in)).close());
       }
+      // The control: the original once more. Its ratio to the original is the benchmark's own noise.
+      names.add("original again (control)");
+      calls.add(() -> {
+        Session.Runner run = control.session().runner().feed(input.tensor(), in);
+        for (TensorSpec out : control.outputs()) run.fetch(out.tensor());
+        run.run().close();
+      });
       for (Call c : calls) for (int i = 0; i < 50; i++) c.run(); // warm up every variant
       int v = calls.size();
       double[][] rate = new double[v][rounds];
       double[][] perCpu = new double[v][rounds];
       for (int r = 0; r < rounds; r++) {
-        // Forwards, then backwards: a load that rises or falls over a pair of rounds hits all alike.
+        // Each round starts one variant later (A B C D, B C D A, ...): over v rounds every variant
+        // runs in every position, and follows every other, so neither a drifting load nor the
+        // cost of switching variants favours one (A B C, C B A always put B between two others).
         StringBuilder line = new StringBuilder("  round " + (r + 1) + ":");
         for (int j = 0; j < v; j++) {
-          int k = r % 2 == 0 ? j : v - 1 - j;
+          int k = (j + r) % v;
           double[] x = callsPerSecond(calls.get(k), threads, seconds);
           rate[k][r] = x[0];
           perCpu[k][r] = x[1];
@@ -134,6 +147,24 @@ public final class ConcurrentEnginesBenchmark {
             ratio[(3 * rounds) / 4], cpuRatio[rounds / 2]);
       }
       System.out.println("load average " + loadAverage());
+    }
+  }
+
+  /**
+   * The one input the benchmark feeds: a WAV clip for the KWS graphs' {@code wav_data}, else
+   * seeded random values of the model's first input at {@code shape} ("1,257,257,3"; null: its
+   * declared shape).
+   */
+  private static Map<String, HostTensor> feeds(Path model, String shape) {
+    try (TfModel m = TfModel.load(LoadOptions.of(model))) {
+      TensorSpec in = m.inputs().get(0);
+      if (m.inputs().size() != 1) throw new IllegalArgumentException(model + " has " + m.inputs().size() + " inputs; the benchmark feeds one.");
+      if (in.dtype() == org.tensorflow.proto.DataType.DT_STRING) {
+        return Map.of(in.key(), HostTensor.ofStrings(new long[0], new byte[][] {Wav.randomClip(16000, 1, 16000, 3)}));
+      }
+      Map<String, long[]> shapes = shape == null ? Map.of()
+          : Map.of(in.key(), java.util.Arrays.stream(shape.split(",")).mapToLong(Long::parseLong).toArray());
+      return dev.tftrt.runtime.Feeds.random(m.inputs(), shapes, 3);
     }
   }
 
