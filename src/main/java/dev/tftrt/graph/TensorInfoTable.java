@@ -161,10 +161,11 @@ public final class TensorInfoTable {
    * Shapes TensorFlow leaves unknown in TF1 while loops, proved. TensorFlow's {@code Enter}
    * forgets a loop variable's shape (it may change between iterations), so everything a loop
    * computes from it, and its {@code Exit}, is unknown: the LSTM's final state feeds a dense
-   * layer of unknown size. For each {@code Merge(Enter(x), NextIteration(y))} with x fully
-   * known, the hypothesis is that the variable keeps x's shape; the loop is inferred again with
-   * every Merge cut to its hypothesis, and a hypothesis holds when y comes out with exactly that
-   * shape (by induction over iterations). Those that fail are dropped and the rest checked
+   * layer of unknown size. For each {@code Merge(Enter(x), NextIteration(y))} with x of known
+   * rank, the hypothesis is that the variable keeps x's shape (its known dimensions; -1 stays
+   * unknown, and so may change); the loop is inferred again with every Merge cut to its
+   * hypothesis, and a hypothesis holds when y comes out with exactly that shape (by induction
+   * over iterations: TensorFlow's inference from a shape holds for every value of that shape). Those that fail are dropped and the rest checked
    * again, until all that are left hold; only then are their shapes used. (A scalar variable,
    * such as a loop's counter, stays unknown in graphs older than version 21: TensorFlow reads a
    * scalar Placeholder there as one of unknown shape, so the cut proves nothing.)
@@ -187,7 +188,8 @@ public final class TensorInfoTable {
       if (!a.getOp().equals("Enter") || !b.getOp().equals("NextIteration") || b.getInputCount() < 1) continue;
       String merged = TensorNames.of(m.getName(), 0);
       TensorInfo entered = get(a.getInput(0));
-      if (!entered.isFullyKnown() || get(merged).isFullyKnown()) continue;
+      TensorInfo known = get(merged);
+      if (!entered.hasRank() || known.isFullyKnown() || known.equals(entered)) continue;
       hypothesis.put(merged, entered);
       next.put(merged, TensorNames.canonical(b.getInput(0)));
     }

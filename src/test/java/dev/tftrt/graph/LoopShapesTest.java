@@ -1,7 +1,6 @@
 package dev.tftrt.graph;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tftrt.segment.CpuLoopRuleTest;
@@ -30,9 +29,20 @@ class LoopShapesTest {
   }
 
   @Test
+  void anUnknownBatchStaysUnknownAndTheRestIsKnown() {
+    TensorInfoTable t = TensorInfoTable.of(CpuLoopRuleTest.loop(4, 0, new long[] {-1, 4}));
+    for (String n : new String[] {"merge", "b3", "exit", "a2"}) assertArrayEquals(new long[] {-1, 4}, t.get(n).dims(), n);
+  }
+
+  @Test
   void aLoopVariableThatGrowsStaysUnknown() {
+    aLoopVariableThatGrowsStaysUnknown(new long[] {1, 4});
+    aLoopVariableThatGrowsStaysUnknown(new long[] {-1, 4});
+  }
+
+  private static void aLoopVariableThatGrowsStaysUnknown(long[] x) {
     // The body concatenates the value with itself: [1,4], then [1,8], ...
-    GraphDef.Builder g = CpuLoopRuleTest.loop(1, 0, new long[] {1, 4}).toBuilder();
+    GraphDef.Builder g = CpuLoopRuleTest.loop(1, 0, x).toBuilder();
     for (int i = 0; i < g.getNodeCount(); i++) {
       if (g.getNode(i).getName().equals("next")) g.setNode(i, g.getNode(i).toBuilder().setInput(0, "grow"));
     }
@@ -45,8 +55,9 @@ class LoopShapesTest {
         .putAttr("N", AttrValue.newBuilder().setI(2).build())
         .putAttr("Tidx", AttrValue.newBuilder().setType(DataType.DT_INT32).build()));
     TensorInfoTable t = TensorInfoTable.of(g.build());
-    assertFalse(t.get("exit").isFullyKnown(), "exit: " + t.get("exit"));
-    assertFalse(t.get("merge").isFullyKnown(), "merge: " + t.get("merge"));
+    for (String n : new String[] {"merge", "exit"}) {
+      assertTrue(!t.get(n).hasRank() || t.get(n).dim(1) < 0, n + " must not claim a width: " + t.get(n));
+    }
   }
 
   @Test
