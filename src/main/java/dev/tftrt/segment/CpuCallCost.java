@@ -48,14 +48,17 @@ final class CpuCallCost {
   /**
    * Null when a cluster outside any loop pays for its one call per model call, or when that is
    * not known; else the sentence saying why it stays in TensorFlow. Known means every tensor
-   * the cluster reads has a fully known shape, so the estimate is the cluster's work on every
-   * call: with an unknown dimension (a batch) the work may be any size, and the engine stays.
+   * the cluster reads, inside it or from outside, and every first output of its nodes, has a
+   * fully known shape, so the estimate is the cluster's work on every call: with an unknown
+   * dimension (a batch, or a size computed from values, as a Tile's or a Range's) the work may
+   * be any size, and the engine stays.
    */
   static String tooSmallOnce(TfGraph graph, Collection<String> cluster, int work) {
-    Set<String> inside = new java.util.HashSet<>(cluster);
     for (String n : cluster) {
+      TensorInfo out = graph.infos().contains(n + ":0") ? graph.info(n + ":0") : null;
+      if (out != null && !out.isFullyKnown()) return null;
       for (String in : graph.node(n).getInputList()) {
-        if (TensorNames.isControl(in) || inside.contains(TensorNames.node(in))) continue;
+        if (TensorNames.isControl(in)) continue;
         TensorInfo t = graph.info(TensorNames.canonical(in));
         if (t == null || !t.isFullyKnown()) return null;
       }

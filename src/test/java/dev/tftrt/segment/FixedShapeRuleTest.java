@@ -27,7 +27,7 @@ import org.tensorflow.proto.NodeDef;
  */
 class FixedShapeRuleTest {
   private static final Function<NodeView, Optional<String>> RULE = n ->
-      Set.of("Neg", "Abs", "Exp", "Tanh", "MatMul").contains(n.op()) ? Optional.empty() : Optional.of("not in the test set.");
+      Set.of("Neg", "Abs", "Exp", "Tanh", "MatMul", "Tile").contains(n.op()) ? Optional.empty() : Optional.of("not in the test set.");
 
   private static AttrValue type(DataType t) {
     return AttrValue.newBuilder().setType(t).build();
@@ -77,6 +77,23 @@ class FixedShapeRuleTest {
   void anUnknownBatchKeepsTheEngine() {
     SegmentPlan cpu = plan(chain(new long[] {-1, 4}, 3, 0), Segmenter.Target.CPU);
     assertEquals(1, cpu.segments().size(), "a batch of any size may come: " + cpu.rejected());
+  }
+
+  @Test
+  void aSizeComputedFromValuesKeepsTheEngine() {
+    // Tile by multiples fed at run time: its inputs' shapes are fixed, its output's size is not.
+    GraphDef.Builder g = GraphDef.newBuilder();
+    g.addNode(NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", type(DataType.DT_FLOAT))
+        .putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(new long[] {1, 4})).build()));
+    g.addNode(NodeDef.newBuilder().setName("m").setOp("Placeholder").putAttr("dtype", type(DataType.DT_INT32))
+        .putAttr("shape", AttrValue.newBuilder().setShape(TensorProtos.shape(new long[] {2})).build()));
+    g.addNode(NodeDef.newBuilder().setName("o0").setOp("Neg").addInput("x").putAttr("T", type(DataType.DT_FLOAT)));
+    g.addNode(NodeDef.newBuilder().setName("o1").setOp("Tile").addInput("o0").addInput("m")
+        .putAttr("T", type(DataType.DT_FLOAT)).putAttr("Tmultiples", type(DataType.DT_INT32)));
+    g.addNode(NodeDef.newBuilder().setName("o2").setOp("Exp").addInput("o1").putAttr("T", type(DataType.DT_FLOAT)));
+    SegmentPlan cpu = new Segmenter(RULE, Segmenter.Options.defaults().withTarget(Segmenter.Target.CPU))
+        .segment(TfGraph.of(g.build()), Set.of("x", "m"), Set.of("o2:0"));
+    assertEquals(1, cpu.segments().size(), "the tiled size may be anything: " + cpu.rejected());
   }
 
   @Test
