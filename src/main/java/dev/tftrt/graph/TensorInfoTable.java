@@ -176,7 +176,7 @@ public final class TensorInfoTable {
     Map<String, TensorInfo> hypothesis = new java.util.LinkedHashMap<>();
     Map<String, String> next = new HashMap<>(); // Merge:0 -> what its NextIteration passes back
     for (NodeDef m : graph.getNodeList()) {
-      if (!m.getOp().equals("Merge") || m.getInputCount() < 2) continue;
+      if (!m.getOp().equals("Merge") || m.getInputList().stream().filter(i -> !TensorNames.isControl(i)).count() != 2) continue;
       NodeDef a = byName.get(TensorNames.node(m.getInput(0)));
       NodeDef b = byName.get(TensorNames.node(m.getInput(1)));
       if (a == null || b == null || TensorNames.isControl(m.getInput(1))) continue;
@@ -205,7 +205,9 @@ public final class TensorInfoTable {
         return; // TensorFlow refuses the hypotheses together: keep what it inferred itself
       }
       TensorInfoTable t = proved;
-      if (hypothesis.entrySet().removeIf(h -> !t.get(next.get(h.getKey())).equals(h.getValue()))) continue;
+      // What the NextIteration passes back, as inferred (or as assumed, where it is itself cut).
+      if (hypothesis.entrySet().removeIf(h -> !cuts.getOrDefault(next.get(h.getKey()), t.get(next.get(h.getKey())))
+          .equals(h.getValue()))) continue;
       for (String ph : replacement.values()) t.infos.remove(TensorNames.of(ph, 0));
       infos.putAll(t.infos);
       infos.putAll(cuts);
@@ -221,12 +223,20 @@ public final class TensorInfoTable {
    */
   private Map<String, TensorInfo> tensorArrayReads(GraphDef graph, Map<String, NodeDef> byName) {
     Map<String, List<NodeDef>> users = new HashMap<>(); // TensorArrayV3 -> ops taking its handle
+    java.util.Set<String> escaped = new java.util.HashSet<>(); // arrays whose handle reaches any other op
     for (NodeDef n : graph.getNodeList()) {
-      if (n.getOp().startsWith("TensorArray") && !n.getOp().equals("TensorArrayV3") && n.getInputCount() > 0) {
-        NodeDef array = arrayOf(n.getInput(0), byName);
-        if (array != null) users.computeIfAbsent(array.getName(), k -> new java.util.ArrayList<>()).add(n);
+      for (String in : n.getInputList()) {
+        if (TensorNames.isControl(in)) continue;
+        NodeDef array = arrayOf(in, byName);
+        if (array == null) continue;
+        if (n.getOp().startsWith("TensorArray") && in.equals(n.getInput(0))) {
+          users.computeIfAbsent(array.getName(), k -> new java.util.ArrayList<>()).add(n);
+        } else if (!n.getOp().equals("Enter") && !n.getOp().equals("Identity")) {
+          escaped.add(array.getName()); // through a Switch, a Merge, ...: a writer there would be missed
+        }
       }
     }
+    users.keySet().removeAll(escaped);
     Map<String, TensorInfo> reads = new HashMap<>();
     for (Map.Entry<String, List<NodeDef>> e : users.entrySet()) {
       List<NodeDef> writers = e.getValue().stream().filter(n -> WRITERS.contains(n.getOp())).toList();
