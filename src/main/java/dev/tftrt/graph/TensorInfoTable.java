@@ -165,8 +165,9 @@ public final class TensorInfoTable {
    * rank, the hypothesis is that the variable keeps x's shape (its known dimensions; -1 stays
    * unknown, and so may change); the loop is inferred again with every Merge cut to its
    * hypothesis, and a hypothesis holds when y comes out with exactly that shape (by induction
-   * over iterations: TensorFlow's inference from a shape holds for every value of that shape). Those that fail are dropped and the rest checked
-   * again, until all that are left hold; only then are their shapes used. (A scalar variable,
+   * over iterations: TensorFlow's inference from a shape holds for every value of that shape).
+   * Those that fail are dropped and the rest checked again, until all that are left hold; only
+   * then are their shapes used. (A scalar variable,
    * such as a loop's counter, stays unknown in graphs older than version 21: TensorFlow reads a
    * scalar Placeholder there as one of unknown shape, so the cut proves nothing.)
    */
@@ -179,7 +180,7 @@ public final class TensorInfoTable {
       if (!m.getOp().equals("Merge") || m.getInputList().stream().filter(i -> !TensorNames.isControl(i)).count() != 2) continue;
       NodeDef a = byName.get(TensorNames.node(m.getInput(0)));
       NodeDef b = byName.get(TensorNames.node(m.getInput(1)));
-      if (a == null || b == null || TensorNames.isControl(m.getInput(1))) continue;
+      if (a == null || b == null) continue; // data inputs come first: 0 and 1 are the two
       if (a.getOp().equals("NextIteration")) {
         NodeDef t = a;
         a = b;
@@ -198,13 +199,12 @@ public final class TensorInfoTable {
       Map<String, TensorInfo> cuts = new java.util.LinkedHashMap<>(facts);
       cuts.putAll(hypothesis);
       Map<String, String> replacement = new HashMap<>();
-      TensorInfoTable proved;
+      TensorInfoTable t;
       try {
-        proved = infer(cut(graph, cuts, replacement), placeholderShapes);
+        t = infer(cut(graph, cuts, replacement), placeholderShapes);
       } catch (TftrtException e) {
         return; // TensorFlow refuses the hypotheses together: keep what it inferred itself
       }
-      TensorInfoTable t = proved;
       // What the NextIteration passes back, as inferred (or as assumed, where it is itself cut).
       if (hypothesis.entrySet().removeIf(h -> !cuts.getOrDefault(next.get(h.getKey()), t.get(next.get(h.getKey())))
           .equals(h.getValue()))) continue;

@@ -63,9 +63,8 @@ final class CpuCallCost {
         if (t == null || !t.isFullyKnown()) return null;
       }
     }
-    double flops = 0;
-    for (String n : cluster) flops += flops(graph, graph.node(n));
-    if (work * TF_OP_MICROS >= ONCE_CALL_MICROS || flops >= ONCE_LARGE_FLOPS) return null;
+    double flops = flops(graph, cluster);
+    if (pays(work, flops, ONCE_CALL_MICROS, ONCE_LARGE_FLOPS)) return null;
     return String.format(java.util.Locale.ROOT, Segmenter.ONCE_TOO_SMALL + ": on its fixed "
         + "shapes its %d op(s) (%.0f FLOPs) cost TensorFlow less than one engine call (about "
         + "%.0f µs; an engine needs %.0f ops or %.0f FLOPs).", work, flops, ONCE_CALL_MICROS,
@@ -74,13 +73,23 @@ final class CpuCallCost {
 
   /** Null when the cluster pays for its call; else the sentence saying why it stays in TensorFlow. */
   static String tooSmall(TfGraph graph, Collection<String> cluster, int work) {
-    double flops = 0;
-    for (String n : cluster) flops += flops(graph, graph.node(n));
-    if (work * TF_OP_MICROS >= CALL_MICROS || flops >= LARGE_FLOPS) return null;
+    double flops = flops(graph, cluster);
+    if (pays(work, flops, CALL_MICROS, LARGE_FLOPS)) return null;
     return String.format(java.util.Locale.ROOT, Segmenter.IN_LOOP_TOO_SMALL + ": its engine "
         + "would run once per iteration, and its %d op(s) (%.0f FLOPs) cost TensorFlow less than "
         + "the call (about %.0f µs; an engine needs %.0f ops or %.0f FLOPs).", work, flops,
         CALL_MICROS, CALL_MICROS / TF_OP_MICROS, LARGE_FLOPS);
+  }
+
+  /** Whether the dispatch of work ops saves a call's cost, or the call is small beside the compute. */
+  private static boolean pays(int work, double flops, double callMicros, double largeFlops) {
+    return work * TF_OP_MICROS >= callMicros || flops >= largeFlops;
+  }
+
+  private static double flops(TfGraph graph, Collection<String> cluster) {
+    double flops = 0;
+    for (String n : cluster) flops += flops(graph, graph.node(n));
+    return flops;
   }
 
   /**
